@@ -1,0 +1,51 @@
+//! The `headroom` binary: parses arguments, sets up logging and progress, calls
+//! the library crates and renders their results.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Churn and expansion insight for customer-success teams.
+///
+/// headroom compares each account's usage with its contract's entitlements,
+/// scores the portfolio with models trained on past renewals, and checks its
+/// own predictions against what really happened.
+#[derive(Debug, Parser)]
+#[command(name = "headroom", version, about, long_about)]
+struct Cli {
+    /// Print more detail on stderr (repeat for more: -v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    /// Print nothing on stderr but errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the version.
+    Version,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cmd::init_logging(cli.verbose, cli.quiet);
+
+    let result = match cli.command {
+        Command::Version => {
+            println!("headroom {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+    };
+
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => cmd::report_error(&err),
+    }
+}

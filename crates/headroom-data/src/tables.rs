@@ -1,0 +1,206 @@
+//! The normalized tables of a project, as the later stages read them.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::contract::TableKind;
+use crate::error::DataError;
+
+/// How a usage metric rolls up from days to a month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Rollup {
+    /// Total over the month (API calls, tickets).
+    #[default]
+    Sum,
+    /// Highest value in the month (active users, storage).
+    Max,
+    /// Value on the last day with data.
+    Last,
+    /// Mean over the days with data.
+    Mean,
+}
+
+/// Facts about a project's tables that are not rows: how metrics roll up,
+/// the currency, and where the tables came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TablesMeta {
+    /// Month rollup per usage metric; metrics not listed roll up by sum.
+    pub rollups: BTreeMap<String, Rollup>,
+    /// The date a snapshot export was taken, for projects without history.
+    pub snapshot_date: Option<NaiveDate>,
+    /// The currency every money column is expressed in, when there is one.
+    pub currency: Option<String>,
+    /// The source folder the tables were imported from.
+    pub source: Option<PathBuf>,
+}
+
+impl TablesMeta {
+    /// The month rollup of a metric (sum when the metric is not listed).
+    pub fn rollup(&self, metric: &str) -> Rollup {
+        self.rollups.get(metric).copied().unwrap_or_default()
+    }
+}
+
+/// The six normalized tables, each with exactly the contract schema.
+#[derive(Debug, Clone)]
+pub struct Tables {
+    /// One row per account.
+    pub accounts: DataFrame,
+    /// One row per contract term.
+    pub contracts: DataFrame,
+    /// One row per contract and entitlement.
+    pub entitlements: DataFrame,
+    /// One row per account, metric and date.
+    pub usage: DataFrame,
+    /// One row per account event (may be empty).
+    pub outcomes: DataFrame,
+    /// One row per customer-success action (may be empty).
+    pub interventions: DataFrame,
+    /// Rollups, currency and provenance.
+    pub meta: TablesMeta,
+}
+
+/// The folder inside a project that holds the normalized tables.
+pub const TABLES_DIR: &str = "tables";
+const META_FILE: &str = "meta.json";
+
+impl Tables {
+    /// An empty set of tables with the contract schemas.
+    pub fn empty() -> Tables {
+        let empty = |kind: TableKind| DataFrame::empty_with_schema(&kind.schema());
+        Tables {
+            accounts: empty(TableKind::Accounts),
+            contracts: empty(TableKind::Contracts),
+            entitlements: empty(TableKind::Entitlements),
+            usage: empty(TableKind::Usage),
+            outcomes: empty(TableKind::Outcomes),
+            interventions: empty(TableKind::Interventions),
+            meta: TablesMeta::default(),
+        }
+    }
+
+    /// The table of a kind.
+    pub fn get(&self, kind: TableKind) -> &DataFrame {
+        match kind {
+            TableKind::Accounts => &self.accounts,
+            TableKind::Contracts => &self.contracts,
+            TableKind::Entitlements => &self.entitlements,
+            TableKind::Usage => &self.usage,
+            TableKind::Outcomes => &self.outcomes,
+            TableKind::Interventions => &self.interventions,
+        }
+    }
+
+    /// The table of a kind, mutably.
+    pub fn get_mut(&mut self, kind: TableKind) -> &mut DataFrame {
+        match kind {
+            TableKind::Accounts => &mut self.accounts,
+            TableKind::Contracts => &mut self.contracts,
+            TableKind::Entitlements => &mut self.entitlements,
+            TableKind::Usage => &mut self.usage,
+            TableKind::Outcomes => &mut self.outcomes,
+            TableKind::Interventions => &mut self.interventions,
+        }
+    }
+
+    /// Reads the normalized tables of a project (`PROJECT/tables/*.parquet`).
+    ///
+    /// Fails when a table file is missing or unreadable, or when its schema is
+    /// not the contract schema.
+    pub fn read_project(project: &Path) -> Result<Tables, DataError> {
+        let dir = project.join(TABLES_DIR);
+        let mut tables = Tables::empty();
+        for kind in TableKind::ALL {
+            let path = dir.join(format!("{}.parquet", kind.name()));
+            let file = File::open(&path).map_err(|source| DataError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let df = ParquetReader::new(file)
+                .finish()
+                .map_err(|source| DataError::Polars {
+                    path: path.clone(),
+                    source,
+                })?;
+            check_schema(kind, &df, &path)?;
+            *tables.get_mut(kind) = df;
+        }
+
+        let meta_path = dir.join(META_FILE);
+        let text = std::fs::read_to_string(&meta_path).map_err(|source| DataError::Io {
+            path: meta_path.clone(),
+            source,
+        })?;
+        tables.meta = serde_json::from_str(&text).map_err(|source| DataError::Json {
+            path: meta_path,
+            source,
+        })?;
+        Ok(tables)
+    }
+
+    /// Writes the tables into `PROJECT/tables/`, replacing what was there only
+    /// once every file has been written in full.
+    pub fn write_project(&self, project: &Path) -> Result<(), DataError> {
+        let dir = project.join(TABLES_DIR);
+        let staging = project.join(format!(".{TABLES_DIR}.partial"));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(|source| DataError::Io {
+                path: staging.clone(),
+                source,
+            })?;
+        }
+        std::fs::create_dir_all(&staging).map_err(|source| DataError::Io {
+            path: staging.clone(),
+            source,
+        })?;
+
+        for kind in TableKind::ALL {
+            let path = staging.join(format!("{}.parquet", kind.name()));
+            let file = File::create(&path).map_err(|source| DataError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let mut df = self.get(kind).clone();
+            ParquetWriter::new(file)
+                .finish(&mut df)
+                .map_err(|source| DataError::Polars {
+                    path: path.clone(),
+                    source,
+                })?;
+        }
+        let meta_path = staging.join(META_FILE);
+        let text = serde_json::to_string_pretty(&self.meta).expect("table metadata serializes");
+        std::fs::write(&meta_path, text).map_err(|source| DataError::Io {
+            path: meta_path,
+            source,
+        })?;
+
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|source| DataError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        std::fs::rename(&staging, &dir).map_err(|source| DataError::Io { path: dir, source })
+    }
+}
+
+fn check_schema(kind: TableKind, df: &DataFrame, path: &Path) -> Result<(), DataError> {
+    let expected = kind.schema();
+    let found = df.schema();
+    if found.as_ref() != &expected {
+        return Err(DataError::SchemaMismatch {
+            path: path.to_path_buf(),
+            table: kind,
+            expected: format!("{expected:?}"),
+            found: format!("{found:?}"),
+        });
+    }
+    Ok(())
+}
