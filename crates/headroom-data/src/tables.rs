@@ -34,8 +34,12 @@ pub struct TablesMeta {
     pub rollups: BTreeMap<String, Rollup>,
     /// The date a snapshot export was taken, for projects without history.
     pub snapshot_date: Option<NaiveDate>,
-    /// The currency every money column is expressed in, when there is one.
+    /// The reporting currency (ISO 4217). Money columns in other currencies are
+    /// converted with `fx`; `None` when the data holds one currency and none was set.
     pub currency: Option<String>,
+    /// Units of the reporting currency per unit of each other currency
+    /// (`EUR = 1.08` when the reporting currency is USD). Empty without an FX table.
+    pub fx: BTreeMap<String, f64>,
     /// The source folder the tables were imported from.
     pub source: Option<PathBuf>,
 }
