@@ -1,0 +1,12 @@
+//! Integration tests of the feature pipeline on small tables built in code.
+//!
+//! One test binary holds every module: each binary links polars, so one is
+//! much cheaper to build than one per file.
+
+mod common;
+
+mod edges;
+mod families;
+mod leakage;
+mod monthly;
+mod seasonality;
