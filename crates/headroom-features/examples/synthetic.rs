@@ -3,7 +3,8 @@
 //! `cargo run --release --example synthetic -p headroom-features -- ACCOUNTS MONTHS RUNS`
 //! builds ACCOUNTS accounts with MONTHS months of usage on four metrics (seats
 //! measured by active users, API calls, storage, one boolean feature) and
-//! prints the time of `features` at the last month end, RUNS times.
+//! prints the time of `features` at the last month end, RUNS times. With
+//! `RUST_LOG=headroom_features=debug` it also logs the time of each step.
 
 use std::time::Instant;
 
@@ -13,6 +14,11 @@ use headroom_features::calendar::{epoch_days, month_end};
 use polars::prelude::*;
 
 fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .map(|a| a.parse().expect("a number"))

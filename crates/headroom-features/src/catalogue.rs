@@ -761,54 +761,83 @@ pub fn model_columns(df: &DataFrame) -> Vec<String> {
         .collect()
 }
 
-/// The catalogue as an aligned text table for the terminal.
-pub fn render_text() -> String {
-    let width = CATALOGUE.iter().map(|s| s.name.len()).max().unwrap_or(0);
-    let unit_width = CATALOGUE.iter().map(|s| s.unit.len()).max().unwrap_or(0);
-    let mut out = String::new();
-    let mut family = None;
-    for spec in CATALOGUE {
-        if family != Some(spec.family) {
-            if family.is_some() {
-                out.push('\n');
-            }
-            out.push_str(&format!("{}\n", spec.family.name()));
-            family = Some(spec.family);
-        }
-        out.push_str(&format!(
-            "  {:width$}  {:unit_width$}  {}{}\n",
-            spec.name,
-            spec.unit,
-            spec.description,
-            match spec.role {
-                Role::Descriptive => " [descriptive]",
-                Role::Key => " [key]",
-                _ => "",
-            },
-        ));
-    }
-    out
+impl Family {
+    /// Every family, in the order the catalogue is printed.
+    pub const ALL: [Family; 10] = [
+        Family::Account,
+        Family::Contract,
+        Family::Utilization,
+        Family::TimeToLimit,
+        Family::Trajectory,
+        Family::Seasonality,
+        Family::Adoption,
+        Family::Peers,
+        Family::Engagement,
+        Family::Flags,
+    ];
 }
 
-/// The catalogue as a Markdown table (name, role, unit, description).
-pub fn render_markdown() -> String {
-    let mut out =
-        String::from("| column | family | role | unit | description |\n|---|---|---|---|---|\n");
-    for spec in CATALOGUE {
-        let role = match spec.role {
+impl Role {
+    /// The role's name as printed in the catalogue.
+    pub fn name(self) -> &'static str {
+        match self {
             Role::Key => "key",
             Role::Descriptive => "descriptive",
             Role::Feature => "feature",
             Role::Flag => "flag",
-        };
-        out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} |\n",
-            spec.name,
-            spec.family.name(),
-            role,
-            spec.unit,
-            spec.description
-        ));
+        }
+    }
+}
+
+/// The catalogue entries of one family, in output order.
+fn family(family: Family) -> impl Iterator<Item = &'static FeatureSpec> {
+    CATALOGUE.iter().filter(move |spec| spec.family == family)
+}
+
+/// The catalogue as aligned text, one block per family, for the terminal.
+pub fn render_text() -> String {
+    let name_width = CATALOGUE.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    let unit_width = CATALOGUE.iter().map(|s| s.unit.len()).max().unwrap_or(0);
+    let role_width = "descriptive".len();
+    let mut out = String::new();
+    for (i, group) in Family::ALL.into_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(group.name());
+        out.push('\n');
+        for spec in family(group) {
+            out.push_str(&format!(
+                "  {:name_width$}  {:role_width$}  {:unit_width$}  {}\n",
+                spec.name,
+                spec.role.name(),
+                spec.unit,
+                spec.description,
+            ));
+        }
+    }
+    out
+}
+
+/// The catalogue as Markdown: one table per family (column, role, unit,
+/// description).
+pub fn render_markdown() -> String {
+    let mut out = String::new();
+    for (i, group) in Family::ALL.into_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!("### {}\n\n", group.name()));
+        out.push_str("| column | role | unit | description |\n|---|---|---|---|\n");
+        for spec in family(group) {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                spec.name,
+                spec.role.name(),
+                spec.unit,
+                spec.description
+            ));
+        }
     }
     out
 }
@@ -830,6 +859,12 @@ mod tests {
             "eng_{metric}_change_3m"
         );
         assert!(lookup("nonsense").is_none());
+    }
+
+    #[test]
+    fn every_entry_has_a_listed_family() {
+        let listed: usize = Family::ALL.into_iter().map(|f| family(f).count()).sum();
+        assert_eq!(listed, CATALOGUE.len());
     }
 
     #[test]

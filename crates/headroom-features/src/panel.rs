@@ -334,30 +334,49 @@ pub fn feature_use(
     as_of_months: &[i32],
 ) -> Result<DataFrame, FeatureError> {
     let last = *as_of_months.last().expect("at least one as-of month");
+    let metrics = keys
+        .clone()
+        .lazy()
+        .select([(col("composite") % lit(u64::from(n_metrics)))
+            .cast(DataType::UInt32)
+            .unique()
+            .alias("metric_idx")])
+        .collect()
+        .step("the feature use")?;
+    let metrics = metrics
+        .column("metric_idx")
+        .step("the feature use")?
+        .as_materialized_series()
+        .clone();
     let events = rows
         .clone()
         .lazy()
-        .filter(col("value").gt(lit(0.0)).and(col("month").lt_eq(lit(last))))
+        .filter(
+            col("metric_idx")
+                .is_in(lit(metrics).implode(true), false)
+                .and(col("value").gt(lit(0.0)))
+                .and(col("month").lt_eq(lit(last))),
+        )
+        .select([composite_expr(n_metrics).alias("composite"), col("month")])
         .semi_join(
             keys.clone().lazy().select([col("composite")]),
-            composite_expr(n_metrics),
             col("composite"),
-        );
-    let first_event = events
-        .clone()
-        .select([col("month").min()])
+            col("composite"),
+        )
         .collect()
-        .step("the feature use")?
+        .step("the feature use")?;
+    let first_event = events
         .column("month")
         .and_then(|c| c.i32().cloned())
         .step("the feature use")?
-        .get(0);
+        .min();
     let reach = as_of_months[0] - ADOPTION_REACH;
     let first = first_event.map_or(reach, |month| month.min(reach));
     let width = last - first + 1;
 
     let used = events
-        .select([(composite_expr(n_metrics) * lit(width as u64)
+        .lazy()
+        .select([(col("composite") * lit(width as u64)
             + (col("month") - lit(first)).cast(DataType::UInt64))
         .alias("cell")])
         .unique(None, UniqueKeepStrategy::Any)

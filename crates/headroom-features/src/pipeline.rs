@@ -145,9 +145,9 @@ pub fn compute(
     dates: &[NaiveDate],
     options: &FeatureOptions,
 ) -> Result<DataFrame, FeatureError> {
-    let t0 = std::time::Instant::now();
+    let mut clock = Clock::start();
     let ctx = Context::new(tables, dates, options)?;
-    eprintln!("context: {:.3}", t0.elapsed().as_secs_f64());
+    clock.lap("context");
     let reporting = currency::reporting(tables, ctx.until)?;
     let names = ColumnNames::new(&ctx)?;
     tracing::debug!(
@@ -157,37 +157,32 @@ pub fn compute(
         "computing features"
     );
 
-    let mut clock = std::time::Instant::now();
-    let mut lap = |what: &str| {
-        eprintln!("{what}: {:.3}", clock.elapsed().as_secs_f64());
-        clock = std::time::Instant::now();
-    };
     let contracts = contracts::indexed_contracts(&tables.contracts, &ctx.accounts, &reporting);
     let churned = contracts::churned(&tables.outcomes, &ctx.accounts);
     let active = contracts::active(contracts.clone(), churned, &ctx.dates, options.grace_days)?;
-    lap("active");
+    clock.lap("active");
     let limits = limits(&ctx, &active)?;
-    lap("limits");
+    clock.lap("limits");
 
     let rows = panel::index_usage(&tables.usage, &ctx.accounts, &ctx.metric_index, ctx.until)?;
-    lap("rows");
+    clock.lap("rows");
     let starts = Starts::new(&rows, contracts.clone())?;
-    lap("starts");
+    clock.lap("starts");
     let monthly = panel::monthly(
         &rows,
         ctx.first_month() - PROFILE_MONTHS.max(LAGS as i32) + 1,
         ctx.last_month(),
         &rollups(&ctx),
     )?;
-    lap("monthly");
+    clock.lap("monthly");
     let lags = lags(&ctx, &rows, &monthly, &limits, &active, &starts)?;
-    lap("lags");
+    clock.lap("lags");
     let (by_industry, portfolio) = seasonal::profiles(&monthly, &starts.metric_start, &ctx.months)?;
-    lap("(by_industry,");
+    clock.lap("profiles");
     let series = series_rows(&ctx, &limits, &active, &lags, &by_industry, &portfolio)?;
-    lap("series");
+    clock.lap("series");
     let adoption = adoption(&ctx, &rows, &limits, &starts)?;
-    lap("adoption");
+    clock.lap("adoption");
     tracing::debug!(
         active = active.accounts.height(),
         series = series.height(),
@@ -204,9 +199,32 @@ pub fn compute(
         reporting: &reporting,
         names: &names,
     };
-    let out = assemble(&ctx, parts);
-    lap("assemble");
-    out
+    let table = assemble(&ctx, parts);
+    clock.lap("assemble");
+    table
+}
+
+/// Logs the time of each pipeline step at debug level.
+struct Clock {
+    last: std::time::Instant,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, step: &str) {
+        let now = std::time::Instant::now();
+        tracing::debug!(
+            step,
+            seconds = (now - self.last).as_secs_f64(),
+            "feature step done"
+        );
+        self.last = now;
+    }
 }
 
 /// Column suffixes of the entitlements and engagement metrics that get columns.
