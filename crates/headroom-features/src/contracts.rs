@@ -11,7 +11,7 @@ use polars::prelude::*;
 use crate::calendar::{DAYS_PER_MONTH, days_expr};
 use crate::currency::Reporting;
 use crate::error::{FeatureError, StepContext};
-use crate::exprs::over;
+use crate::exprs::{join_ordered, over};
 
 /// The usage metric that measures a seats entitlement without a metric.
 pub const SEATS_METRIC: &str = "active_users";
@@ -33,22 +33,24 @@ pub fn indexed_contracts(
         .clone()
         .lazy()
         .select([col("account_id"), col("acct_idx")]);
-    contracts
-        .clone()
-        .lazy()
-        .inner_join(keys, col("account_id"), col("account_id"))
-        .select([
-            col("contract_id"),
-            col("acct_idx"),
-            days_expr(col("start_date")).alias("start_days"),
-            days_expr(col("end_date")).alias("end_days"),
-            (days_expr(col("end_date")) - days_expr(col("start_date")) + lit(1)).alias("term_days"),
-            reporting
-                .convert(col("arr"), col("currency"))
-                .alias("arr_rep"),
-            col("plan"),
-            col("auto_renew"),
-        ])
+    join_ordered(
+        contracts.clone().lazy(),
+        keys,
+        &[col("account_id")],
+        JoinType::Inner,
+    )
+    .select([
+        col("contract_id"),
+        col("acct_idx"),
+        days_expr(col("start_date")).alias("start_days"),
+        days_expr(col("end_date")).alias("end_days"),
+        (days_expr(col("end_date")) - days_expr(col("start_date")) + lit(1)).alias("term_days"),
+        reporting
+            .convert(col("arr"), col("currency"))
+            .alias("arr_rep"),
+        col("plan"),
+        col("auto_renew"),
+    ])
 }
 
 /// The active accounts at each date and the contracts that make them active.
@@ -105,6 +107,10 @@ pub fn active(
             when(col("any_covering"))
                 .then(col("covering"))
                 .otherwise(col("end_days").eq(col("latest_end"))),
+        )
+        .sort(
+            ["acct_idx", "as_of_month", "contract_id"],
+            SortMultipleOptions::default(),
         )
         .collect()
         .step("the active contracts")?;
@@ -250,6 +256,10 @@ pub fn limits(active: &DataFrame, entitlements: &DataFrame, level_metrics: &[Str
             monthly_part.alias("part_month"),
             daily_part.alias("part_day"),
         ])
+        .sort(
+            ["acct_idx", "as_of_month", "entitlement", "contract_id"],
+            SortMultipleOptions::default(),
+        )
         .group_by([col("acct_idx"), col("as_of_month"), col("entitlement")])
         .agg([
             col("kind").first(),

@@ -1,7 +1,16 @@
 //! Small wrappers over polars expression functions used across the steps.
 
 use polars::lazy::dsl;
-use polars::prelude::Expr;
+use polars::prelude::{Expr, JoinArgs, JoinType, LazyFrame, MaintainOrderJoin};
+
+/// Joins `right` onto `left` on `keys` keeping the rows of `left` in their
+/// order. Sums over the result then add in the same order on every run, so
+/// the features come out the same to the last bit.
+pub fn join_ordered(left: LazyFrame, right: LazyFrame, keys: &[Expr], how: JoinType) -> LazyFrame {
+    let mut args = JoinArgs::new(how);
+    args.maintain_order = MaintainOrderJoin::Left;
+    left.join(right, keys, keys, args)
+}
 
 /// `expr` evaluated per group of `keys` (a window expression).
 pub fn over(expr: Expr, keys: &[Expr]) -> Expr {

@@ -226,7 +226,7 @@ mod tests {
             .iter()
             .flatten()
             .collect();
-        assert_eq!(ids, ["a", "b", "c", "d"]);
+        assert_eq!(ids, ["a", "b", "c", "d", "e"]);
         let groups: Vec<Option<u32>> = index
             .column("industry_group")
             .unwrap()

@@ -13,6 +13,7 @@ use polars::prelude::*;
 
 use crate::calendar::{days_expr, epoch_days, from_epoch_days, month_index_expr};
 use crate::error::{FeatureError, StepContext};
+use crate::exprs::join_ordered;
 
 /// Lag columns read from the panel: `lag0` (the as-of month) to `lag15`.
 /// The own-history seasonal index of the month three months back needs the
@@ -68,22 +69,27 @@ pub fn index_usage(
             .clone()
             .lazy()
             .select([col("account_id"), col("acct_idx"), col("industry_group")]);
-    usage
+    let dated = usage
         .clone()
         .lazy()
-        .filter(days_expr(col("date")).lt_eq(lit(epoch_days(until))))
-        .inner_join(account_keys, col("account_id"), col("account_id"))
-        .inner_join(metrics.clone().lazy(), col("metric"), col("metric"))
-        .select([
-            col("acct_idx"),
-            col("industry_group"),
-            col("metric_idx"),
-            month_index_expr(col("date")).alias("month"),
-            days_expr(col("date")).alias("date_days"),
-            col("value"),
-        ])
-        .collect()
-        .step("the indexed usage")
+        .filter(days_expr(col("date")).lt_eq(lit(epoch_days(until))));
+    let keyed = join_ordered(dated, account_keys, &[col("account_id")], JoinType::Inner);
+    join_ordered(
+        keyed,
+        metrics.clone().lazy(),
+        &[col("metric")],
+        JoinType::Inner,
+    )
+    .select([
+        col("acct_idx"),
+        col("industry_group"),
+        col("metric_idx"),
+        month_index_expr(col("date")).alias("month"),
+        days_expr(col("date")).alias("date_days"),
+        col("value"),
+    ])
+    .collect()
+    .step("the indexed usage")
 }
 
 /// The earliest usage month of each account: `acct_idx`, `first_usage_month`.
@@ -192,8 +198,17 @@ pub fn monthly(
             .collect()
             .step("the monthly usage");
     }
+    // Sorted so that sums over accounts (the seasonal profile) add in the same
+    // order on every run.
     concat(parts, UnionArgs::default())
-        .and_then(|lf| lf.select(columns).collect())
+        .and_then(|lf| {
+            lf.select(columns)
+                .sort(
+                    ["acct_idx", "metric_idx", "month"],
+                    SortMultipleOptions::default(),
+                )
+                .collect()
+        })
         .step("the monthly usage")
 }
 

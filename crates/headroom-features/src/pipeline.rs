@@ -635,6 +635,10 @@ fn series_rows(
         .with_columns([col("primary_key")
             .eq(over(col("primary_key").min(), &key))
             .alias("is_primary")])
+        .sort(
+            ["acct_idx", "as_of_month", "primary_key"],
+            SortMultipleOptions::default(),
+        )
         .collect()
         .step("the series features")
 }

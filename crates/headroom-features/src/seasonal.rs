@@ -100,9 +100,13 @@ fn profile(
     let mut group_moy = group.clone();
     group_moy.push(col("month_of_year"));
 
+    let mut sort_keys: Vec<PlSmallStr> = vec!["as_of_month".into()];
+    sort_keys.extend(keys.iter().map(|k| PlSmallStr::from(*k)));
+    sort_keys.push("month_of_year".into());
     let indexes = per_month
         .group_by(group_moy)
         .agg([col("ratio").mean().alias("ratio")])
+        .sort(sort_keys, SortMultipleOptions::default())
         .with_columns([
             over(len(), &group).alias("months_present"),
             over(col("ratio").sum(), &group).alias("ratio_total"),
@@ -188,7 +192,7 @@ fn lag_indexes(
     let mut out = indexes
         .clone()
         .lazy()
-        .select(group.to_vec())
+        .select(group)
         .unique(None, UniqueKeepStrategy::Any);
     for k in 0..SEASONAL_LAGS {
         let mut keys = group.to_vec();

@@ -5,7 +5,10 @@
 
 mod common;
 
+mod daily;
+mod docs;
 mod edges;
+mod errors;
 mod families;
 mod leakage;
 mod monthly;

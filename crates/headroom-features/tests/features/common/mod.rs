@@ -24,28 +24,43 @@ pub fn month_end_after(y: i32, m: u32, n: i32) -> NaiveDate {
     headroom_features::calendar::month_end(y * 12 + m as i32 - 1 + n)
 }
 
+#[derive(Clone)]
+struct AccountRow {
+    id: String,
+    since: NaiveDate,
+    segment: Option<String>,
+    industry: Option<String>,
+}
+
+#[derive(Clone)]
+struct ContractRow {
+    id: String,
+    account: String,
+    start: NaiveDate,
+    end: NaiveDate,
+    arr: f64,
+    currency: String,
+    plan: Option<String>,
+    auto_renew: Option<bool>,
+}
+
+#[derive(Clone)]
+struct EntitlementRow {
+    contract: String,
+    name: String,
+    kind: String,
+    limit: Option<f64>,
+    period: String,
+    metric: Option<String>,
+    enforcement: Option<String>,
+}
+
+/// Rows of the six tables, added one call at a time.
 #[derive(Default, Clone)]
 pub struct Fixture {
-    accounts: Vec<(String, String, NaiveDate, Option<String>, Option<String>)>,
-    contracts: Vec<(
-        String,
-        String,
-        NaiveDate,
-        NaiveDate,
-        f64,
-        String,
-        Option<String>,
-        Option<bool>,
-    )>,
-    entitlements: Vec<(
-        String,
-        String,
-        String,
-        Option<f64>,
-        String,
-        Option<String>,
-        Option<String>,
-    )>,
+    accounts: Vec<AccountRow>,
+    contracts: Vec<ContractRow>,
+    entitlements: Vec<EntitlementRow>,
     usage: Vec<(String, NaiveDate, String, f64)>,
     outcomes: Vec<(String, NaiveDate, String)>,
     interventions: Vec<(String, NaiveDate, String)>,
@@ -68,13 +83,12 @@ impl Fixture {
         segment: Option<&str>,
         industry: Option<&str>,
     ) -> Fixture {
-        self.accounts.push((
-            id.into(),
-            format!("Account {id}"),
+        self.accounts.push(AccountRow {
+            id: id.into(),
             since,
-            segment.map(Into::into),
-            industry.map(Into::into),
-        ));
+            segment: segment.map(Into::into),
+            industry: industry.map(Into::into),
+        });
         self
     }
 
@@ -100,24 +114,24 @@ impl Fixture {
         arr: f64,
         currency: &str,
     ) -> Fixture {
-        self.contracts.push((
-            id.into(),
-            account.into(),
+        self.contracts.push(ContractRow {
+            id: id.into(),
+            account: account.into(),
             start,
             end,
             arr,
-            currency.into(),
-            None,
-            None,
-        ));
+            currency: currency.into(),
+            plan: None,
+            auto_renew: None,
+        });
         self
     }
 
     /// Sets the plan and auto-renew of the last contract added.
     pub fn plan(mut self, plan: &str, auto_renew: Option<bool>) -> Fixture {
         let last = self.contracts.last_mut().expect("a contract first");
-        last.6 = Some(plan.into());
-        last.7 = auto_renew;
+        last.plan = Some(plan.into());
+        last.auto_renew = auto_renew;
         self
     }
 
@@ -131,15 +145,15 @@ impl Fixture {
         period: &str,
         metric: Option<&str>,
     ) -> Fixture {
-        self.entitlements.push((
-            contract.into(),
-            name.into(),
-            kind.into(),
+        self.entitlements.push(EntitlementRow {
+            contract: contract.into(),
+            name: name.into(),
+            kind: kind.into(),
             limit,
-            period.into(),
-            metric.map(Into::into),
-            None,
-        ));
+            period: period.into(),
+            metric: metric.map(Into::into),
+            enforcement: None,
+        });
         self
     }
 
@@ -148,7 +162,7 @@ impl Fixture {
         self.entitlements
             .last_mut()
             .expect("an entitlement first")
-            .6 = Some("hard".into());
+            .enforcement = Some("hard".into());
         self
     }
 
@@ -213,23 +227,25 @@ impl Fixture {
             vec![
                 Column::new(
                     "account_id".into(),
-                    a.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
+                    a.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
                 ),
                 Column::new(
                     "name".into(),
-                    a.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+                    a.iter()
+                        .map(|r| format!("Account {}", r.id))
+                        .collect::<Vec<_>>(),
                 ),
                 Column::new(
                     "customer_since".into(),
-                    a.iter().map(|r| r.2).collect::<Vec<_>>(),
+                    a.iter().map(|r| r.since).collect::<Vec<_>>(),
                 ),
                 Column::new(
                     "segment".into(),
-                    a.iter().map(|r| r.3.clone()).collect::<Vec<_>>(),
+                    a.iter().map(|r| r.segment.clone()).collect::<Vec<_>>(),
                 ),
                 Column::new(
                     "industry".into(),
-                    a.iter().map(|r| r.4.clone()).collect::<Vec<_>>(),
+                    a.iter().map(|r| r.industry.clone()).collect::<Vec<_>>(),
                 ),
                 Column::new("region".into(), vec![Some("emea"); a.len()]),
                 Column::new("owner".into(), vec![Some("dana"); a.len()]),
@@ -242,29 +258,32 @@ impl Fixture {
             vec![
                 Column::new(
                     "contract_id".into(),
-                    c.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
+                    c.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
                 ),
                 Column::new(
                     "account_id".into(),
-                    c.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+                    c.iter().map(|r| r.account.clone()).collect::<Vec<_>>(),
                 ),
                 Column::new(
                     "start_date".into(),
-                    c.iter().map(|r| r.2).collect::<Vec<_>>(),
+                    c.iter().map(|r| r.start).collect::<Vec<_>>(),
                 ),
-                Column::new("end_date".into(), c.iter().map(|r| r.3).collect::<Vec<_>>()),
-                Column::new("arr".into(), c.iter().map(|r| r.4).collect::<Vec<_>>()),
+                Column::new(
+                    "end_date".into(),
+                    c.iter().map(|r| r.end).collect::<Vec<_>>(),
+                ),
+                Column::new("arr".into(), c.iter().map(|r| r.arr).collect::<Vec<_>>()),
                 Column::new(
                     "currency".into(),
-                    c.iter().map(|r| r.5.clone()).collect::<Vec<_>>(),
+                    c.iter().map(|r| r.currency.clone()).collect::<Vec<_>>(),
                 ),
                 Column::new(
                     "plan".into(),
-                    c.iter().map(|r| r.6.clone()).collect::<Vec<_>>(),
+                    c.iter().map(|r| r.plan.clone()).collect::<Vec<_>>(),
                 ),
                 Column::new(
                     "auto_renew".into(),
-                    c.iter().map(|r| r.7).collect::<Vec<_>>(),
+                    c.iter().map(|r| r.auto_renew).collect::<Vec<_>>(),
                 ),
             ],
         )
@@ -275,28 +294,31 @@ impl Fixture {
             vec![
                 Column::new(
                     "contract_id".into(),
-                    e.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
+                    e.iter().map(|r| r.contract.clone()).collect::<Vec<_>>(),
                 ),
                 Column::new(
                     "entitlement".into(),
-                    e.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+                    e.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
                 ),
                 Column::new(
                     "kind".into(),
-                    e.iter().map(|r| r.2.clone()).collect::<Vec<_>>(),
+                    e.iter().map(|r| r.kind.clone()).collect::<Vec<_>>(),
                 ),
-                Column::new("limit".into(), e.iter().map(|r| r.3).collect::<Vec<_>>()),
+                Column::new(
+                    "limit".into(),
+                    e.iter().map(|r| r.limit).collect::<Vec<_>>(),
+                ),
                 Column::new(
                     "period".into(),
-                    e.iter().map(|r| r.4.clone()).collect::<Vec<_>>(),
+                    e.iter().map(|r| r.period.clone()).collect::<Vec<_>>(),
                 ),
                 Column::new(
                     "metric".into(),
-                    e.iter().map(|r| r.5.clone()).collect::<Vec<_>>(),
+                    e.iter().map(|r| r.metric.clone()).collect::<Vec<_>>(),
                 ),
                 Column::new(
                     "enforcement".into(),
-                    e.iter().map(|r| r.6.clone()).collect::<Vec<_>>(),
+                    e.iter().map(|r| r.enforcement.clone()).collect::<Vec<_>>(),
                 ),
             ],
         )
