@@ -8,7 +8,7 @@
 use polars::prelude::{DataFrame, DataType};
 use serde::Serialize;
 
-/// What a column is for.
+/// The purpose of a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -34,7 +34,7 @@ pub enum Family {
     Utilization,
     /// When, at the current trend, a limit is crossed.
     TimeToLimit,
-    /// How usage moved over recent months.
+    /// The movement of usage over recent months.
     Trajectory,
     /// Month-of-year patterns and seasonally adjusted values.
     Seasonality,
@@ -49,7 +49,7 @@ pub enum Family {
 }
 
 impl Family {
-    /// The family's name as printed by `headroom features --describe`.
+    /// Returns the family's name as printed by `headroom features --describe`.
     pub fn name(self) -> &'static str {
         match self {
             Family::Account => "account",
@@ -73,7 +73,7 @@ pub struct FeatureSpec {
     pub name: &'static str,
     /// The family.
     pub family: Family,
-    /// What the column is for.
+    /// The purpose of the column.
     pub role: Role,
     /// Unit of the value.
     pub unit: &'static str,
@@ -82,24 +82,24 @@ pub struct FeatureSpec {
 }
 
 impl FeatureSpec {
-    /// Whether the name is a template repeated per entitlement.
+    /// Checks whether the name is a template repeated per entitlement.
     pub fn per_entitlement(&self) -> bool {
         self.name.contains("{entitlement}")
     }
 
-    /// Whether the name is a template repeated per engagement metric.
+    /// Checks whether the name is a template repeated per engagement metric.
     pub fn per_metric(&self) -> bool {
         self.name.contains("{metric}")
     }
 
-    /// The column name for one entitlement or metric suffix.
+    /// Fills the template with one entitlement or metric suffix.
     pub fn column(&self, suffix: &str) -> String {
         self.name
             .replace("{entitlement}", suffix)
             .replace("{metric}", suffix)
     }
 
-    /// Whether `column` is this entry's name or an instance of its template.
+    /// Checks whether `column` is this entry's name or an instance of its template.
     pub fn matches(&self, column: &str) -> bool {
         let Some(start) = self.name.find('{') else {
             return self.name == column;
@@ -727,12 +727,12 @@ const CATALOGUE: &[FeatureSpec] = &[
     ),
 ];
 
-/// Every column of the feature table, in output order.
+/// Returns every column of the feature table, in output order.
 pub fn catalogue() -> &'static [FeatureSpec] {
     CATALOGUE
 }
 
-/// The catalogue entry of an output column: an exact name first, else the
+/// Finds the catalogue entry of an output column: an exact name first, else the
 /// template it instantiates with the longest fixed text (`util_seats_3m` is
 /// `util_{entitlement}_3m`, not `util_{entitlement}` for an entitlement
 /// `seats_3m`).
@@ -748,8 +748,8 @@ pub fn lookup(column: &str) -> Option<&'static FeatureSpec> {
         })
 }
 
-/// The columns of a feature table that are model inputs (features and flags),
-/// in table order.
+/// Lists the columns of a feature table that are model inputs (features and
+/// flags), in table order.
 pub fn model_columns(df: &DataFrame) -> Vec<String> {
     df.columns()
         .iter()
@@ -778,7 +778,7 @@ impl Family {
 }
 
 impl Role {
-    /// The role's name as printed in the catalogue.
+    /// Returns the role's name as printed in the catalogue.
     pub fn name(self) -> &'static str {
         match self {
             Role::Key => "key",
@@ -789,12 +789,12 @@ impl Role {
     }
 }
 
-/// The catalogue entries of one family, in output order.
+/// Lists the catalogue entries of one family, in output order.
 fn family(family: Family) -> impl Iterator<Item = &'static FeatureSpec> {
     CATALOGUE.iter().filter(move |spec| spec.family == family)
 }
 
-/// The catalogue as aligned text, one block per family, for the terminal.
+/// Renders the catalogue as aligned text, one block per family, for the terminal.
 pub fn render_text() -> String {
     let name_width = CATALOGUE.iter().map(|s| s.name.len()).max().unwrap_or(0);
     let unit_width = CATALOGUE.iter().map(|s| s.unit.len()).max().unwrap_or(0);
@@ -819,8 +819,8 @@ pub fn render_text() -> String {
     out
 }
 
-/// The catalogue as Markdown: one table per family (column, role, unit,
-/// description).
+/// Renders the catalogue as Markdown: one table per family (column, role,
+/// unit, description).
 pub fn render_markdown() -> String {
     let mut out = String::new();
     for (i, group) in Family::ALL.into_iter().enumerate() {

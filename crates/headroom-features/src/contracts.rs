@@ -1,4 +1,4 @@
-//! Which accounts are active at each as-of date, their contract facts, and the
+//! The active accounts at each as-of date, their contract facts, and the
 //! limits of their entitlements.
 //!
 //! An account is active at T when one of its contracts covers T (start <= T <=
@@ -168,7 +168,8 @@ fn aggregate_active(chosen: &DataFrame) -> Result<DataFrame, FeatureError> {
         .step("the active contracts")
 }
 
-/// The churned outcomes with account key: `acct_idx`, `churn_days`.
+/// Selects the churned outcomes with their account key: `acct_idx`,
+/// `churn_days`.
 pub fn churned(outcomes: &DataFrame, accounts: &DataFrame) -> LazyFrame {
     let keys = accounts
         .clone()
@@ -217,7 +218,7 @@ pub fn arr_year_ago(contracts: LazyFrame, dates: &DataFrame) -> LazyFrame {
 ///
 /// Seats, and metrics in `level_metrics` (those that do not roll up by sum,
 /// such as storage), have a limit that is a level whatever its period. Limits of summed
-/// metrics are turned into a rate per month: `lim_month` holds month, year
+/// metrics are turned into a rate per month: `lim_month` contains month, year
 /// (/ 12) and term (/ term months) limits, `lim_day` the daily ones, to be
 /// multiplied by the days of each month. A null limit (unlimited) on any
 /// contract makes the summed limit null.

@@ -83,7 +83,8 @@ fn check_unique_accounts(accounts: &DataFrame) -> Result<(), FeatureError> {
     Err(FeatureError::DuplicateAccount { account_id, rows })
 }
 
-/// A frame mapping each metric name to its integer key (`metric`, `metric_idx`).
+/// Builds a frame mapping each metric name to its integer key (`metric`,
+/// `metric_idx`).
 pub fn metric_index(metrics: &[String]) -> Result<DataFrame, FeatureError> {
     let keys: Vec<u32> = (0..metrics.len() as u32).collect();
     DataFrame::new(
@@ -96,7 +97,7 @@ pub fn metric_index(metrics: &[String]) -> Result<DataFrame, FeatureError> {
     .step("the metric index")
 }
 
-/// The column-name suffix of an entitlement or metric name: lowercase ASCII
+/// Turns an entitlement or metric name into its column-name suffix: lowercase ASCII
 /// letters and digits, every other run of characters turned into one `_`.
 pub fn column_suffix(name: &str) -> String {
     let mut suffix = String::with_capacity(name.len());
@@ -141,7 +142,7 @@ pub fn suffixes(
         .collect())
 }
 
-/// The distinct non-null strings of a column, sorted.
+/// Collects the distinct non-null strings of a column, sorted.
 pub fn distinct_strings(df: &DataFrame, column: &str) -> Result<Vec<String>, FeatureError> {
     let values = df
         .column(column)

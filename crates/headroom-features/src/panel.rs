@@ -24,17 +24,17 @@ pub const LAGS: usize = 16;
 /// three months and the three before them.
 const ADOPTION_REACH: i32 = 5;
 
-/// The name of lag column `k`.
+/// Returns the name of lag column `k`.
 pub fn lag_name(k: usize) -> String {
     format!("lag{k}")
 }
 
-/// The expression of lag column `k`.
+/// Returns the expression of lag column `k`.
 pub fn lag(k: usize) -> Expr {
     col(lag_name(k))
 }
 
-/// The `u64` key of an account and metric pair.
+/// Builds the `u64` key of an account and metric pair.
 pub fn composite_expr(n_metrics: u32) -> Expr {
     col("acct_idx").cast(DataType::UInt64) * lit(u64::from(n_metrics))
         + col("metric_idx").cast(DataType::UInt64)
@@ -92,10 +92,11 @@ pub fn index_usage(
     .step("the indexed usage")
 }
 
-/// The earliest usage month of each account: `acct_idx`, `first_usage_month`.
+/// Finds the earliest usage month of each account: `acct_idx`,
+/// `first_usage_month`.
 ///
 /// An account has usage on or before T exactly when this month is on or before
-/// T's month, so later rows in the frame cannot change what T sees.
+/// T's month, so later rows in the frame cannot change the features at T.
 pub fn first_usage_month(rows: &DataFrame) -> LazyFrame {
     rows.clone()
         .lazy()
@@ -103,8 +104,8 @@ pub fn first_usage_month(rows: &DataFrame) -> LazyFrame {
         .agg([col("month").min().alias("first_usage_month")])
 }
 
-/// The first month with data of each metric in the portfolio: `metric_idx`,
-/// `metric_start`. Months before it are unobserved, not zero.
+/// Finds the first month with data of each metric in the portfolio:
+/// `metric_idx`, `metric_start`. Months before it are unobserved, not zero.
 pub fn metric_start(rows: &DataFrame) -> LazyFrame {
     rows.clone()
         .lazy()
@@ -112,8 +113,8 @@ pub fn metric_start(rows: &DataFrame) -> LazyFrame {
         .agg([col("month").min().alias("metric_start")])
 }
 
-/// Whether every usage row is dated on the last day of a month, so that each
-/// account, metric and month has one row and needs no rollup.
+/// Checks whether every usage row is dated on the last day of a month, so that
+/// each account, metric and month has one row and needs no rollup.
 fn is_monthly_grain(rows: &DataFrame) -> Result<bool, FeatureError> {
     let next_day = (col("date_days") + lit(1)).cast(DataType::Date);
     let out = rows
@@ -151,13 +152,16 @@ pub fn monthly(
         col("value"),
     ];
     if is_monthly_grain(rows)? {
-        return rows
-            .clone()
-            .lazy()
-            .filter(in_range)
-            .select(columns)
-            .collect()
-            .step("the monthly usage");
+        let months = rows
+            .column("month")
+            .and_then(|c| c.i32().cloned())
+            .step("the monthly usage")?;
+        let inside =
+            months.min().is_none_or(|m| m >= first) && months.max().is_none_or(|m| m <= last);
+        // Selecting whole columns shares their memory; filtering copies them.
+        let rows = rows.clone().lazy();
+        let rows = if inside { rows } else { rows.filter(in_range) };
+        return rows.select(columns).collect().step("the monthly usage");
     }
 
     let mut parts = Vec::new();
@@ -212,8 +216,8 @@ pub fn monthly(
         .step("the monthly usage")
 }
 
-/// A dense grid of `keys` (column `composite`, unique) by `months` months,
-/// sorted by key then month, with column `cell` = key * months + offset.
+/// Builds a dense grid of `keys` (column `composite`, unique) by `months`
+/// months, sorted by key then month, with column `cell` = key * months + offset.
 fn grid(keys: &DataFrame, months: i32) -> LazyFrame {
     let offsets: Vec<u64> = (0..months as u64).collect();
     let offsets = DataFrame::new(offsets.len(), vec![Column::new("offset".into(), offsets)])
@@ -272,9 +276,9 @@ fn fill_grid(
     Ok(filled)
 }
 
-/// The lag columns of every key at every as-of month.
+/// Reads the lag columns of every key at every as-of month.
 ///
-/// `monthly` holds the rolled-up usage, `keys` the account and metric pairs to
+/// `monthly` contains the rolled-up usage, `keys` the account and metric pairs to
 /// read (column `composite`, unique), `as_of_months` the as-of months in
 /// ascending order. Missing months are zero here; months before a key's history
 /// are masked later.

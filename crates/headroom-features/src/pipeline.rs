@@ -346,7 +346,7 @@ fn rollups(ctx: &Context) -> Vec<(u32, Rollup)> {
         .collect()
 }
 
-/// The summed limits of the active entitlements with their metric key.
+/// Sums the limits of the active entitlements and adds their metric key.
 fn limits(ctx: &Context, active: &Active) -> Result<DataFrame, FeatureError> {
     contracts::limits(
         &active.contracts,
@@ -398,7 +398,7 @@ impl Starts {
         })
     }
 
-    /// The first month with data of one metric.
+    /// Returns the first month with data of one metric.
     fn metric_start_of(&self, metric_idx: u32) -> Result<Option<i32>, FeatureError> {
         let found = self
             .metric_start
@@ -432,7 +432,7 @@ impl Starts {
     }
 }
 
-/// The month a series' history starts: the later of its metric's first month
+/// Computes the month a series' history starts: the later of its metric's first month
 /// in the portfolio and the account's first contract or first usage, whichever
 /// came first. Null when the metric has no data at all.
 fn history_start(metric_start: Expr) -> Expr {
@@ -442,7 +442,7 @@ fn history_start(metric_start: Expr) -> Expr {
         .otherwise(max_across(vec![metric_start, account_start]))
 }
 
-/// The lag columns of every series an output row reads, with months before the
+/// Reads the lag columns of every series an output row needs, with months before the
 /// series' history set to null.
 fn lags(
     ctx: &Context,
@@ -493,7 +493,7 @@ fn lags(
         .step("the lag columns")
 }
 
-/// The account and metric pairs whose lags are read: every pair with usage in
+/// Lists the account and metric pairs whose lags are read: every pair with usage in
 /// the lag window, every seats or metered entitlement, and the primary metric
 /// of every active account.
 fn series_keys(
@@ -531,7 +531,7 @@ fn series_keys(
         .step("the series keys")
 }
 
-/// One row per account, as-of month and seats or metered entitlement (plus one
+/// Computes one row per account, as-of month and seats or metered entitlement (plus one
 /// row on the primary metric for accounts without such an entitlement), with
 /// every per-series feature and the `is_primary` mark.
 fn series_rows(
@@ -643,10 +643,10 @@ fn series_rows(
         .step("the series features")
 }
 
-/// A sort key whose smallest value per account picks its primary entitlement:
-/// the configured one, else seats, else a limited entitlement, else an
-/// unlimited one, ties broken by name; the primary-metric row of an account
-/// without entitlements comes last.
+/// Builds a sort key whose smallest value per account picks its primary
+/// entitlement: the configured one, else seats, else a limited entitlement,
+/// else an unlimited one, with ties broken by name. The primary-metric row of
+/// an account without entitlements comes last.
 fn primary_key(configured: Option<&str>) -> Expr {
     let configured = match configured {
         Some(name) => col("entitlement").eq(lit(name)).fill_null(lit(false)),
@@ -822,8 +822,8 @@ fn assemble(ctx: &Context, parts: Parts) -> Result<DataFrame, FeatureError> {
         .step("the feature table")
 }
 
-/// Every output column in catalogue order, templates expanded per entitlement
-/// and engagement metric.
+/// Lists every output column in catalogue order, templates expanded per
+/// entitlement and engagement metric.
 fn output_columns(names: &ColumnNames) -> Vec<String> {
     let mut out = Vec::new();
     let mut templates_done = false;
@@ -855,7 +855,7 @@ fn output_columns(names: &ColumnNames) -> Vec<String> {
     out
 }
 
-/// The features of each account's primary series.
+/// Selects the features of each account's primary series.
 fn primary_features(ctx: &Context, series: &DataFrame) -> LazyFrame {
     let renamed = [
         ("entitlement", "primary_entitlement"),
@@ -940,7 +940,7 @@ fn summary_features(series: &DataFrame) -> LazyFrame {
         ])
 }
 
-/// The named columns of one entitlement.
+/// Selects the named columns of one entitlement.
 fn entitlement_features(series: &DataFrame, name: &str, suffix: &str) -> LazyFrame {
     let columns = [
         ("util", "util_{entitlement}"),
@@ -968,7 +968,7 @@ fn entitlement_features(series: &DataFrame, name: &str, suffix: &str) -> LazyFra
         .select(exprs)
 }
 
-/// The named columns of one engagement metric.
+/// Computes the named columns of one engagement metric.
 fn engagement_features(lags: &DataFrame, metric_idx: u32, suffix: &str) -> LazyFrame {
     let recent = mean_across(vec![lag(0), lag(1), lag(2)]);
     let recent_strict = (lag(0) + lag(1) + lag(2)) / lit(3.0);

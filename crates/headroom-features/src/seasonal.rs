@@ -1,10 +1,10 @@
 //! The portfolio's month-of-year profile of each metric, per industry and for
 //! the whole portfolio, built only from months on or before each as-of month.
 //!
-//! Classical ratio-to-moving-average: each month's portfolio total is divided
-//! by its centred 12-month moving average (2x12: half weight on the months six
-//! before and six after), the ratios of each month of the year are averaged,
-//! and the twelve averages are scaled to a mean of 1. A centred average needs
+//! The method is the classical ratio to moving average. Each month's portfolio
+//! total is divided by its centred 12-month moving average (2x12: half weight
+//! on the months six before and six after). The ratios of each month of the
+//! year are averaged, and the twelve averages are scaled to a mean of 1. A centred average needs
 //! six months after its month, so at as-of month T only months up to T - 6
 //! give ratios, and only the last [`PROFILE_MONTHS`] months are read. A profile
 //! exists once every month of the year has at least one ratio, that is after
@@ -22,7 +22,7 @@ pub const PROFILE_MONTHS: i32 = 36;
 /// window of the seasonally adjusted trend.
 pub const SEASONAL_LAGS: usize = 4;
 
-/// The name of the portfolio seasonal index column of lag `k` at `level`
+/// Returns the name of the seasonal index column of lag `k` at `level`
 /// (`industry` or `portfolio`).
 pub fn index_name(level: &str, k: usize) -> String {
     format!("season_{level}_{k}")
@@ -47,10 +47,28 @@ pub fn profiles(
     let in_range = col("month")
         .gt_eq(lit(first))
         .and(col("month").lt_eq(lit(last)));
-    let rows = monthly.clone().lazy().filter(in_range);
+    // One pass over the usage gives the totals per industry group (null for
+    // accounts without one); the portfolio totals add those up.
+    let totals = monthly
+        .clone()
+        .lazy()
+        .filter(in_range)
+        .group_by([col("metric_idx"), col("industry_group"), col("month")])
+        .agg([col("value").sum().alias("total")])
+        .sort(
+            ["metric_idx", "industry_group", "month"],
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
+        .collect()
+        .step("the seasonal profile")?;
+    let portfolio_totals = totals
+        .clone()
+        .lazy()
+        .group_by([col("metric_idx"), col("month")])
+        .agg([col("total").sum()]);
 
     let by_industry = profile(
-        rows.clone().filter(col("industry_group").is_not_null()),
+        totals.lazy().filter(col("industry_group").is_not_null()),
         &["metric_idx", "industry_group"],
         "industry",
         (first, last),
@@ -58,7 +76,7 @@ pub fn profiles(
         as_of_months,
     )?;
     let portfolio = profile(
-        rows,
+        portfolio_totals,
         &["metric_idx"],
         "portfolio",
         (first, last),
@@ -68,8 +86,10 @@ pub fn profiles(
     Ok((by_industry, portfolio))
 }
 
+/// Computes the seasonal indexes of one level from its monthly `totals` (the
+/// keys, `month`, `total`).
 fn profile(
-    rows: LazyFrame,
+    totals: LazyFrame,
     keys: &[&str],
     level: &str,
     (first, last): (i32, i32),
@@ -77,13 +97,7 @@ fn profile(
     as_of_months: &[i32],
 ) -> Result<DataFrame, FeatureError> {
     let key_cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
-    let mut total_keys = key_cols.clone();
-    total_keys.push(col("month"));
-    let totals = rows
-        .group_by(total_keys)
-        .agg([col("value").sum().alias("total")])
-        .collect()
-        .step("the seasonal profile")?;
+    let totals = totals.collect().step("the seasonal profile")?;
     let ratios = ratios(&totals, keys, (first, last), metric_start)?;
 
     let months = as_of_frame(as_of_months);

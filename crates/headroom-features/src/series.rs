@@ -52,7 +52,7 @@ pub fn slope(n: usize, series: impl Fn(usize) -> Expr) -> Expr {
     )
 }
 
-/// The slope of [`slope`] as a share of the mean of the same points.
+/// Divides the slope of [`slope`] by the mean of the same points.
 pub fn relative_slope(n: usize, series: impl Fn(usize) -> Expr) -> Expr {
     ratio(slope(n, &series), mean_of((0..n).map(&series).collect()))
 }
@@ -87,7 +87,7 @@ fn index_col(k: usize) -> String {
 ///
 /// A daily limit on a summed metric counts once per day of each month
 /// (`lim_month + lim_day * days`). The own index of lag k is the value of the
-/// same month a year earlier over the mean of the 12 months that end there; it
+/// same month a year earlier over the mean of the 12 months that end there. It
 /// needs k + 13 months of history and positive usage in that month.
 pub fn limit_and_own_index() -> Vec<Expr> {
     let mut exprs = Vec::new();

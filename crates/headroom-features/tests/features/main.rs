@@ -1,6 +1,6 @@
 //! Integration tests of the feature pipeline on small tables built in code.
 //!
-//! One test binary holds every module: each binary links polars, so one is
+//! One test binary contains every module: each binary links polars, so one is
 //! much cheaper to build than one per file.
 
 mod common;
