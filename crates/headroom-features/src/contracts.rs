@@ -263,6 +263,8 @@ pub fn limits(active: &DataFrame, entitlements: &DataFrame, level_metrics: &[Str
         )
         .group_by([col("acct_idx"), col("as_of_month"), col("entitlement")])
         .agg([
+            // NOTE: contracts that disagree on an entitlement's kind or metric
+            // are not reported; the contract with the smallest id decides.
             col("kind").first(),
             col("metric").first(),
             when(unlimited.clone())

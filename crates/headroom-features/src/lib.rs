@@ -13,6 +13,7 @@
 //! contract (or first usage) and the as-of month, but months before a metric
 //! has any data in the portfolio are unobserved and stay null.
 
+mod assemble;
 pub mod calendar;
 pub mod catalogue;
 mod contracts;
@@ -20,6 +21,7 @@ pub mod currency;
 pub mod error;
 mod exprs;
 mod index;
+mod names;
 pub mod options;
 mod panel;
 mod pipeline;

@@ -5,38 +5,41 @@ use chrono::NaiveDate;
 use headroom_data::{Rollup, Tables};
 use polars::prelude::*;
 
-use crate::calendar::{DAYS_PER_MONTH, as_of_month, date_from_days_expr, days_expr, epoch_days};
-use crate::catalogue::catalogue;
+use crate::assemble::{Parts, assemble};
+use crate::calendar::{as_of_month, days_expr, epoch_days};
 use crate::contracts::{self, Active};
-use crate::currency::{self, Reporting};
+use crate::currency;
 use crate::error::{FeatureError, StepContext};
-use crate::exprs::{max_across, mean_across, min_across, over};
-use crate::index::{self, distinct_strings, suffixes};
+use crate::exprs::{max_across, min_across, over};
+use crate::index::{self, distinct_strings};
+use crate::names::ColumnNames;
 use crate::options::FeatureOptions;
 use crate::panel::{self, LAGS, composite_expr, lag};
 use crate::seasonal::{self, PROFILE_MONTHS};
-use crate::series::{self, change, ratio};
+use crate::series;
 
 /// Shared inputs of the steps.
-struct Context<'a> {
-    tables: &'a Tables,
-    options: &'a FeatureOptions,
-    snapshot: bool,
+pub struct Context<'a> {
+    pub tables: &'a Tables,
+    pub options: &'a FeatureOptions,
+    pub snapshot: bool,
     /// The last as-of date; no row dated after it is read.
-    until: NaiveDate,
+    pub until: NaiveDate,
     /// As-of months, ascending, one per date.
-    months: Vec<i32>,
+    pub months: Vec<i32>,
     /// `as_of` (Date), `as_of_days`, `as_of_month`.
-    dates: DataFrame,
+    pub dates: DataFrame,
     /// The account index ([`index::account_index`]).
-    accounts: DataFrame,
+    pub accounts: DataFrame,
     /// Metric names by `metric_idx`.
-    metrics: Vec<String>,
+    pub metrics: Vec<String>,
+    /// Metrics with usage rows on or before `until`, sorted.
+    pub used_metrics: Vec<String>,
     /// `metric`, `metric_idx`.
-    metric_index: DataFrame,
+    pub metric_index: DataFrame,
     /// The date of the project's first outcome, as days; outcome counts are
     /// unknown (null) before it.
-    first_outcome_days: Option<i32>,
+    pub first_outcome_days: Option<i32>,
 }
 
 impl<'a> Context<'a> {
@@ -65,7 +68,7 @@ impl<'a> Context<'a> {
 
         let accounts =
             index::account_index(&tables.accounts, options.min_industry_accounts, until)?;
-        let metrics = metric_names(tables, until)?;
+        let (metrics, used_metrics) = metric_names(tables, until)?;
         let metric_index = index::metric_index(&metrics)?;
         let first_outcome_days = tables
             .outcomes
@@ -84,34 +87,39 @@ impl<'a> Context<'a> {
             dates: dates_frame,
             accounts,
             metrics,
+            used_metrics,
             metric_index,
             first_outcome_days,
         })
     }
 
-    fn n_metrics(&self) -> u32 {
+    pub fn n_metrics(&self) -> u32 {
         self.metrics.len().max(1) as u32
     }
 
-    fn metric_idx(&self, name: &str) -> Option<u32> {
+    pub fn metric_idx(&self, name: &str) -> Option<u32> {
         self.metrics
             .iter()
             .position(|m| m == name)
             .map(|i| i as u32)
     }
 
-    fn first_month(&self) -> i32 {
+    pub fn first_month(&self) -> i32 {
         self.months[0]
     }
 
-    fn last_month(&self) -> i32 {
+    pub fn last_month(&self) -> i32 {
         *self.months.last().expect("at least one as-of month")
     }
 }
 
-/// Usage metrics seen on or before `until`, and every metric an entitlement of
-/// a contract started by then names, sorted.
-fn metric_names(tables: &Tables, until: NaiveDate) -> Result<Vec<String>, FeatureError> {
+/// Lists the metrics to index: usage metrics seen on or before `until` and
+/// every metric an entitlement of a contract started by then names, sorted.
+/// Returns them with the usage metrics alone.
+fn metric_names(
+    tables: &Tables,
+    until: NaiveDate,
+) -> Result<(Vec<String>, Vec<String>), FeatureError> {
     let used = tables
         .usage
         .clone()
@@ -131,11 +139,12 @@ fn metric_names(tables: &Tables, until: NaiveDate) -> Result<Vec<String>, Featur
         .select([col("metric").unique()])
         .collect()
         .step("the metric list")?;
-    let mut names = distinct_strings(&used, "metric")?;
+    let used = distinct_strings(&used, "metric")?;
+    let mut names = used.clone();
     names.extend(distinct_strings(&entitled, "metric")?);
     names.sort();
     names.dedup();
-    Ok(names)
+    Ok((names, used))
 }
 
 /// Computes the features of every active account at each of `dates` (sorted,
@@ -227,108 +236,6 @@ impl Clock {
     }
 }
 
-/// Column suffixes of the entitlements and engagement metrics that get columns.
-struct ColumnNames {
-    /// Seats and metered entitlements of contracts started on or before the
-    /// last as-of date: (name, suffix).
-    entitlements: Vec<(String, String)>,
-    /// Usage metrics that measure no entitlement: (name, suffix).
-    engagement: Vec<(String, String)>,
-}
-
-impl ColumnNames {
-    fn new(ctx: &Context) -> Result<ColumnNames, FeatureError> {
-        let tables = ctx.tables;
-        let started = tables
-            .contracts
-            .clone()
-            .lazy()
-            .filter(days_expr(col("start_date")).lt_eq(lit(epoch_days(ctx.until))))
-            .select([col("contract_id")]);
-        let limited = contracts::effective_entitlements(&tables.entitlements)
-            .filter(col("kind").neq(lit("boolean")));
-        let named = limited
-            .clone()
-            .semi_join(started.clone(), col("contract_id"), col("contract_id"))
-            .select([col("entitlement").unique()])
-            .collect()
-            .step("the entitlement names")?;
-        let entitlements = suffixes("entitlement", &distinct_strings(&named, "entitlement")?)?;
-
-        if let Some(primary) = &ctx.options.primary_entitlement {
-            let all = limited
-                .select([col("entitlement").unique()])
-                .collect()
-                .step("the entitlement names")?;
-            let known = distinct_strings(&all, "entitlement")?;
-            if !known.contains(primary) {
-                return Err(FeatureError::UnknownPrimaryEntitlement {
-                    name: primary.clone(),
-                    known,
-                });
-            }
-        }
-
-        let measured = contracts::effective_entitlements(&tables.entitlements)
-            .semi_join(started.clone(), col("contract_id"), col("contract_id"))
-            .select([col("metric").unique()])
-            .collect()
-            .step("the engagement metrics")?;
-        let measured = distinct_strings(&measured, "metric")?;
-        let used = tables
-            .usage
-            .clone()
-            .lazy()
-            .filter(days_expr(col("date")).lt_eq(lit(epoch_days(ctx.until))))
-            .select([col("metric").unique()])
-            .collect()
-            .step("the engagement metrics")?;
-        let engagement: Vec<String> = distinct_strings(&used, "metric")?
-            .into_iter()
-            .filter(|m| !measured.contains(m))
-            .collect();
-        let engagement = suffixes("usage metric", &engagement)?;
-
-        let names = ColumnNames {
-            entitlements,
-            engagement,
-        };
-        names.check_reserved()?;
-        Ok(names)
-    }
-
-    /// Fails when a per-entitlement or per-metric column equals a fixed one
-    /// (an entitlement named "primary" would give `util_primary`).
-    fn check_reserved(&self) -> Result<(), FeatureError> {
-        let fixed: Vec<&str> = catalogue()
-            .iter()
-            .filter(|s| !s.per_entitlement() && !s.per_metric())
-            .map(|s| s.name)
-            .collect();
-        let templated = catalogue()
-            .iter()
-            .filter(|s| s.per_entitlement() || s.per_metric());
-        for spec in templated {
-            let (what, list) = if spec.per_entitlement() {
-                ("entitlement", &self.entitlements)
-            } else {
-                ("usage metric", &self.engagement)
-            };
-            for (name, suffix) in list {
-                let column = spec.column(suffix);
-                if fixed.contains(&column.as_str()) {
-                    return Err(FeatureError::ReservedName {
-                        what,
-                        name: name.clone(),
-                        column,
-                    });
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 /// Metrics that roll up by something other than sum: their limits are levels.
 fn level_metrics(ctx: &Context) -> Vec<String> {
     ctx.metrics
@@ -363,15 +270,15 @@ fn limits(ctx: &Context, active: &Active) -> Result<DataFrame, FeatureError> {
 }
 
 /// Per-account and per-metric facts that bound each series' history.
-struct Starts {
+pub struct Starts {
     /// `acct_idx`, `first_usage_month`.
-    first_usage: DataFrame,
+    pub first_usage: DataFrame,
     /// `acct_idx`, `first_contract_month`.
-    first_contract: DataFrame,
+    pub first_contract: DataFrame,
     /// `metric_idx`, `metric_start`.
-    metric_start: DataFrame,
+    pub metric_start: DataFrame,
     /// The first month with any usage in the portfolio.
-    portfolio_start: Option<i32>,
+    pub portfolio_start: Option<i32>,
 }
 
 impl Starts {
@@ -399,7 +306,7 @@ impl Starts {
     }
 
     /// Returns the first month with data of one metric.
-    fn metric_start_of(&self, metric_idx: u32) -> Result<Option<i32>, FeatureError> {
+    pub fn metric_start_of(&self, metric_idx: u32) -> Result<Option<i32>, FeatureError> {
         let found = self
             .metric_start
             .clone()
@@ -415,7 +322,7 @@ impl Starts {
     }
 
     /// Adds `first_usage_month` and `first_contract_month` by `acct_idx`.
-    fn join_account(&self, frame: LazyFrame) -> LazyFrame {
+    pub fn join_account(&self, frame: LazyFrame) -> LazyFrame {
         frame
             .join(
                 self.first_usage.clone().lazy(),
@@ -737,366 +644,4 @@ fn adoption(
         ])
         .collect()
         .step("the feature adoption")
-}
-
-/// Everything [`assemble`] joins onto the active accounts.
-struct Parts<'a> {
-    active: &'a Active,
-    series: &'a DataFrame,
-    lags: &'a DataFrame,
-    adoption: DataFrame,
-    starts: &'a Starts,
-    contracts: LazyFrame,
-    reporting: &'a Reporting,
-    names: &'a ColumnNames,
-}
-
-fn left_on_account(frame: LazyFrame, other: LazyFrame) -> LazyFrame {
-    let key = [col("acct_idx"), col("as_of_month")];
-    frame.join(other, key.clone(), key, JoinArgs::new(JoinType::Left))
-}
-
-/// Joins every feature family onto the active accounts and orders the columns
-/// as the catalogue does.
-fn assemble(ctx: &Context, parts: Parts) -> Result<DataFrame, FeatureError> {
-    let account_columns = [
-        "acct_idx",
-        "account_id",
-        "name",
-        "segment",
-        "industry",
-        "region",
-        "owner",
-        "customer_since",
-    ];
-    let mut frame = parts
-        .active
-        .accounts
-        .clone()
-        .lazy()
-        .join(
-            ctx.dates.clone().lazy(),
-            [col("as_of_month")],
-            [col("as_of_month")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            ctx.accounts.clone().lazy().select(account_columns.map(col)),
-            [col("acct_idx")],
-            [col("acct_idx")],
-            JoinArgs::new(JoinType::Inner),
-        );
-    frame = parts.starts.join_account(frame);
-    frame = left_on_account(frame, contracts::arr_year_ago(parts.contracts, &ctx.dates));
-    frame = left_on_account(
-        frame,
-        contracts::outcome_counts(&ctx.tables.outcomes, &ctx.accounts, &ctx.dates),
-    );
-    frame = left_on_account(
-        frame,
-        contracts::intervention_features(&ctx.tables.interventions, &ctx.accounts, &ctx.dates),
-    );
-    frame = left_on_account(frame, primary_features(ctx, parts.series));
-    frame = left_on_account(frame, summary_features(parts.series));
-    frame = left_on_account(frame, parts.adoption.lazy());
-    for (name, suffix) in &parts.names.entitlements {
-        frame = left_on_account(frame, entitlement_features(parts.series, name, suffix));
-    }
-    let mut observed = Vec::new();
-    for (name, suffix) in &parts.names.engagement {
-        if let Some(idx) = ctx.metric_idx(name) {
-            frame = left_on_account(frame, engagement_features(parts.lags, idx, suffix));
-            observed.push((suffix.clone(), parts.starts.metric_start_of(idx)?));
-        }
-    }
-
-    let frame = frame
-        .with_columns(derived(ctx, parts.reporting, parts.starts.portfolio_start))
-        .with_columns(engagement_without_rows(&observed))
-        .with_columns(peers());
-    let order = output_columns(parts.names);
-    frame
-        .select(order.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
-        .sort(["as_of", "account_id"], SortMultipleOptions::default())
-        .collect()
-        .step("the feature table")
-}
-
-/// Lists every output column in catalogue order, templates expanded per
-/// entitlement and engagement metric.
-fn output_columns(names: &ColumnNames) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut templates_done = false;
-    for spec in catalogue() {
-        if spec.per_entitlement() || spec.per_metric() {
-            if !templates_done {
-                for (_, suffix) in &names.entitlements {
-                    out.extend(
-                        catalogue()
-                            .iter()
-                            .filter(|s| s.per_entitlement())
-                            .map(|s| s.column(suffix)),
-                    );
-                }
-                for (_, suffix) in &names.engagement {
-                    out.extend(
-                        catalogue()
-                            .iter()
-                            .filter(|s| s.per_metric())
-                            .map(|s| s.column(suffix)),
-                    );
-                }
-                templates_done = true;
-            }
-            continue;
-        }
-        out.push(spec.name.to_string());
-    }
-    out
-}
-
-/// Selects the features of each account's primary series.
-fn primary_features(ctx: &Context, series: &DataFrame) -> LazyFrame {
-    let renamed = [
-        ("entitlement", "primary_entitlement"),
-        ("usage", "usage_primary"),
-        ("limit", "limit_primary"),
-        ("util", "util_primary"),
-        ("util_3m", "util_primary_3m"),
-        ("util_sa", "util_primary_sa"),
-        ("headroom", "headroom_primary"),
-        ("overage", "overage_primary"),
-        ("months_to_limit", "months_to_limit_primary"),
-    ];
-    let kept = [
-        "pct_change_1m",
-        "pct_change_3m",
-        "pct_change_6m",
-        "slope_3m",
-        "slope_6m",
-        "months_in_decline",
-        "drawdown_12m",
-        "volatility_6m",
-        "max_drop_12m",
-        "seasonal_index",
-        "seasonal_from_portfolio",
-        "yoy_change",
-        "sa_change_1m",
-        "sa_slope_3m",
-    ];
-    let mut exprs = vec![
-        col("acct_idx"),
-        col("as_of_month"),
-        col("metric").alias("primary_metric"),
-    ];
-    exprs.extend(renamed.iter().map(|(from, to)| col(*from).alias(*to)));
-    exprs.extend(kept.iter().map(|c| col(*c)));
-    series
-        .clone()
-        .lazy()
-        .filter(col("is_primary"))
-        .join(
-            ctx.metric_index.clone().lazy(),
-            [col("metric_idx")],
-            [col("metric_idx")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .select(exprs)
-}
-
-/// Summaries over the seats and metered entitlements that do not depend on
-/// their names.
-fn summary_features(series: &DataFrame) -> LazyFrame {
-    let over = col("util").gt(lit(1.0));
-    let count = |e: Expr| e.sum().cast(DataType::Float64);
-    series
-        .clone()
-        .lazy()
-        .filter(col("entitlement").is_not_null())
-        .group_by([col("acct_idx"), col("as_of_month")])
-        .agg([
-            col("util").min().alias("util_min"),
-            col("util").max().alias("util_max"),
-            col("util").mean().alias("util_mean"),
-            col("util_3m").min().alias("util_3m_min"),
-            col("util_3m").max().alias("util_3m_max"),
-            count(col("lim_month").is_not_null()).alias("n_limited"),
-            count(col("lim_month").is_null()).alias("n_unlimited"),
-            count(over.clone()).alias("n_over_limit"),
-            count(over.and(col("hard"))).alias("n_hard_over_limit"),
-            col("months_to_limit").min().alias("months_to_limit_min"),
-            col("limit_date").min().alias("limit_date_min"),
-            when(col("months_to_limit").min().is_not_null())
-                .then(
-                    col("entitlement")
-                        .sort_by(
-                            [col("months_to_limit"), col("entitlement")],
-                            SortMultipleOptions::default().with_nulls_last(true),
-                        )
-                        .first(),
-                )
-                .otherwise(lit(NULL).cast(DataType::String))
-                .alias("next_limit_entitlement"),
-        ])
-}
-
-/// Selects the named columns of one entitlement.
-fn entitlement_features(series: &DataFrame, name: &str, suffix: &str) -> LazyFrame {
-    let columns = [
-        ("util", "util_{entitlement}"),
-        ("util_3m", "util_{entitlement}_3m"),
-        ("util_sa", "util_{entitlement}_sa"),
-        ("headroom", "headroom_{entitlement}"),
-        ("overage", "overage_{entitlement}"),
-        ("util_slope_3m", "util_{entitlement}_slope_3m"),
-        ("yoy_change", "yoy_{entitlement}"),
-        ("months_to_limit", "months_to_limit_{entitlement}"),
-        ("usage", "usage_{entitlement}"),
-        ("limit", "limit_{entitlement}"),
-        ("limit_date", "limit_date_{entitlement}"),
-    ];
-    let mut exprs = vec![col("acct_idx"), col("as_of_month")];
-    exprs.extend(
-        columns
-            .iter()
-            .map(|(from, template)| col(*from).alias(template.replace("{entitlement}", suffix))),
-    );
-    series
-        .clone()
-        .lazy()
-        .filter(col("entitlement").eq(lit(name)))
-        .select(exprs)
-}
-
-/// Computes the named columns of one engagement metric.
-fn engagement_features(lags: &DataFrame, metric_idx: u32, suffix: &str) -> LazyFrame {
-    let recent = mean_across(vec![lag(0), lag(1), lag(2)]);
-    let recent_strict = (lag(0) + lag(1) + lag(2)) / lit(3.0);
-    let before = (lag(3) + lag(4) + lag(5)) / lit(3.0);
-    lags.clone()
-        .lazy()
-        .filter(col("metric_idx").eq(lit(metric_idx)))
-        .select([
-            col("acct_idx"),
-            col("as_of_month"),
-            recent.alias(format!("eng_{suffix}_3m")),
-            change(recent_strict, before).alias(format!("eng_{suffix}_change_3m")),
-        ])
-}
-
-/// Sets the mean of an engagement metric to zero for accounts that have no
-/// rows of it in the last months but are in their history, once the metric has
-/// data in the portfolio (missing months count as zero).
-fn engagement_without_rows(observed: &[(String, Option<i32>)]) -> Vec<Expr> {
-    observed
-        .iter()
-        .filter_map(|(suffix, start)| {
-            let start = (*start)?;
-            let name = format!("eng_{suffix}_3m");
-            let in_history = col("history_months")
-                .gt(lit(0.0))
-                .and(col("as_of_month").gt_eq(lit(start)));
-            Some(
-                when(col(name.as_str()).is_null().and(in_history))
-                    .then(lit(0.0))
-                    .otherwise(col(name.as_str()))
-                    .alias(name),
-            )
-        })
-        .collect()
-}
-
-/// Columns computed from the joined parts.
-fn derived(ctx: &Context, reporting: &Reporting, portfolio_start: Option<i32>) -> Vec<Expr> {
-    let as_of_days = col("as_of_days");
-    let start = match portfolio_start {
-        Some(month) => max_across(vec![
-            lit(month),
-            min_across(vec![col("first_contract_month"), col("first_usage_month")]),
-        ]),
-        None => lit(NULL).cast(DataType::Int32),
-    };
-    let history = (col("as_of_month") - start + lit(1))
-        .cast(DataType::Float64)
-        .clip_min(lit(0.0))
-        .fill_null(lit(0.0));
-    let first_outcome = ctx.first_outcome_days;
-    let outcome_count = |name: &str| match first_outcome {
-        Some(days) => when(col("as_of_days").gt_eq(lit(days)))
-            .then(col(name).fill_null(lit(0.0)))
-            .otherwise(lit(NULL).cast(DataType::Float64))
-            .alias(name),
-        None => lit(NULL).cast(DataType::Float64).alias(name),
-    };
-    let entitled = col("features_entitled");
-    let used = col("features_used_90d");
-
-    vec![
-        match &reporting.currency {
-            Some(code) => lit(code.as_str()).alias("currency"),
-            None => lit(NULL).cast(DataType::String).alias("currency"),
-        },
-        date_from_days_expr(col("renewal_days")).alias("renewal_date"),
-        (col("renewal_days") - as_of_days.clone())
-            .cast(DataType::Float64)
-            .alias("days_to_renewal"),
-        ((as_of_days.clone() - days_expr(col("customer_since"))).cast(DataType::Float64)
-            / lit(DAYS_PER_MONTH))
-        .alias("tenure_months"),
-        change(col("arr"), col("arr_year_ago")).alias("arr_change_1y"),
-        outcome_count("renewals"),
-        outcome_count("expansions"),
-        outcome_count("contractions"),
-        history.clone().alias("history_months"),
-        col("interventions_90d").fill_null(lit(0.0)),
-        (as_of_days - col("last_intervention_days"))
-            .cast(DataType::Float64)
-            .alias("days_since_intervention"),
-        ratio(col("arr"), col("limit_primary")).alias("arr_per_unit_primary"),
-        ratio(used.clone(), entitled.clone()).alias("adoption_90d"),
-        (entitled.clone() - used.clone()).alias("features_unused_90d"),
-        when(history.clone().gt_eq(lit(6.0)))
-            .then(ratio(used - col("features_used_before"), entitled.clone()))
-            .otherwise(lit(NULL).cast(DataType::Float64))
-            .alias("breadth_change"),
-        when(entitled.gt(lit(0.0)))
-            .then(col("unused_features"))
-            .otherwise(lit(NULL).cast(DataType::String))
-            .alias("unused_features"),
-        col("in_grace").alias("flag_in_grace"),
-        col("first_usage_month")
-            .is_null()
-            .or(col("first_usage_month").gt(col("as_of_month")))
-            .alias("flag_no_usage"),
-        history.lt(lit(13.0)).alias("flag_short_history"),
-        col("seasonal_from_portfolio")
-            .fill_null(lit(true))
-            .alias("flag_seasonal_portfolio"),
-        col("n_limited")
-            .fill_null(lit(0.0))
-            .eq(lit(0.0))
-            .alias("flag_no_limits"),
-        lit(ctx.snapshot).alias("flag_snapshot"),
-    ]
-}
-
-/// Peer comparison of `util_primary` within segment and industry at each date.
-fn peers() -> Vec<Expr> {
-    let group = [col("as_of_month"), col("segment"), col("industry")];
-    let count = over(col("util_primary").count(), &group).cast(DataType::Float64);
-    let rank = col("util_primary").rank(
-        RankOptions {
-            method: RankMethod::Average,
-            descending: false,
-        },
-        None,
-    );
-    let rank = over(rank, &group).cast(DataType::Float64);
-    let median = over(col("util_primary").median(), &group);
-    vec![
-        count.clone().alias("peer_count"),
-        ratio(rank - lit(0.5), count).alias("peer_util_pct"),
-        median.clone().alias("peer_util_median"),
-        (col("util_primary") - median).alias("util_vs_peer"),
-    ]
 }

@@ -145,3 +145,36 @@ fn snapshot_export_gives_current_features_only() {
     // Five and a half years of tenure come from the accounts table.
     assert!(num(&df, "a", "tenure_months").unwrap() > 60.0);
 }
+
+#[test]
+fn empty_tables_give_empty_table() {
+    let df = features(&headroom_data::Tables::empty(), date(2024, 1, 31)).unwrap();
+    assert_eq!(df.height(), 0);
+    assert_eq!(
+        df.column("account_id").unwrap().dtype(),
+        &polars::prelude::DataType::String
+    );
+    assert!(df.column("util_primary").is_ok());
+}
+
+#[test]
+fn portfolio_without_usage_keeps_accounts() {
+    let tables = one_account(date(2023, 1, 1), date(2023, 12, 31)).build();
+    let df = features(&tables, date(2023, 6, 30)).unwrap();
+    assert_eq!(accounts(&df), ["a"]);
+    assert_eq!(flag(&df, "a", "flag_no_usage"), Some(true));
+    // No metric has data, so usage is unobserved rather than zero.
+    assert_eq!(num(&df, "a", "util_seats"), None);
+    assert_close(num(&df, "a", "history_months"), 0.0);
+}
+
+#[test]
+fn monthly_panel_before_any_contract_is_empty() {
+    let tables = one_account(date(2023, 1, 1), date(2023, 12, 31))
+        .monthly("a", "active_users", 2023, 1, &[5.0; 3])
+        .build();
+    let panel =
+        headroom_features::monthly_features(&tables, date(2022, 10, 1), date(2023, 2, 28)).unwrap();
+    // Only January and February 2023 have an active account.
+    assert_eq!(panel.height(), 2);
+}
