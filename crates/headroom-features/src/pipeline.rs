@@ -546,8 +546,28 @@ fn series_rows(
             ["acct_idx", "as_of_month", "primary_key"],
             SortMultipleOptions::default(),
         )
+        .select(series_output())
         .collect()
         .step("the series features")
+}
+
+/// The columns of the series rows the assembly reads; the lag and
+/// intermediate columns are dropped to save memory.
+fn series_output() -> Vec<Expr> {
+    let mut columns: Vec<Expr> = [
+        "acct_idx",
+        "as_of_month",
+        "entitlement",
+        "metric_idx",
+        "lim_month",
+        "hard",
+        "is_primary",
+        "limit_date",
+    ]
+    .map(col)
+    .to_vec();
+    columns.extend(series::FEATURES.iter().map(|name| col(*name)));
+    columns
 }
 
 /// Builds a sort key whose smallest value per account picks its primary

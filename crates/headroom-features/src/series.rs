@@ -137,6 +137,33 @@ pub fn adjusted() -> Vec<Expr> {
         .collect()
 }
 
+/// The columns [`features`] adds, in its order.
+pub const FEATURES: [&str; 23] = [
+    "usage",
+    "limit",
+    "util",
+    "util_3m",
+    "headroom",
+    "overage",
+    "util_slope_3m",
+    "months_to_limit",
+    "util_sa",
+    "pct_change_1m",
+    "pct_change_3m",
+    "pct_change_6m",
+    "slope_3m",
+    "slope_6m",
+    "months_in_decline",
+    "drawdown_12m",
+    "volatility_6m",
+    "max_drop_12m",
+    "seasonal_index",
+    "seasonal_from_portfolio",
+    "yoy_change",
+    "sa_change_1m",
+    "sa_slope_3m",
+];
+
 /// Step 4: every per-series feature, named without an entitlement suffix.
 pub fn features() -> Vec<Expr> {
     let mut exprs = utilization();
