@@ -68,6 +68,47 @@ pub fn month_index_expr(date: Expr) -> Expr {
         - lit(1)
 }
 
+/// The month index and month-end flag of every day in a range, to look up by
+/// day number.
+///
+/// On a column of millions of dates, a lookup (`gather`) into this table runs
+/// several times faster than `dt().year()` and `dt().month()`, which turn each
+/// value into a calendar date.
+pub struct DayTable {
+    first_day: i32,
+    months: Series,
+    month_ends: Series,
+}
+
+impl DayTable {
+    /// A table covering the days `first..=last` (days since 1970-01-01).
+    pub fn new(first: i32, last: i32) -> DayTable {
+        let days = first..=last.max(first);
+        let dates: Vec<NaiveDate> = days.map(from_epoch_days).collect();
+        DayTable {
+            first_day: first,
+            months: Series::new(
+                "month".into(),
+                dates.iter().map(|d| month_index(*d)).collect::<Vec<_>>(),
+            ),
+            month_ends: Series::new(
+                "month_end".into(),
+                dates.iter().map(|d| is_month_end(*d)).collect::<Vec<_>>(),
+            ),
+        }
+    }
+
+    /// The month index (`Int32`) of a day-number expression within the table.
+    pub fn month(&self, days: Expr) -> Expr {
+        lit(self.months.clone()).gather(days - lit(self.first_day), false)
+    }
+
+    /// Whether a day-number expression within the table is a month's last day.
+    pub fn is_month_end(&self, days: Expr) -> Expr {
+        lit(self.month_ends.clone()).gather(days - lit(self.first_day), false)
+    }
+}
+
 /// The number of days in the month of a month-index expression (`Int32`).
 pub fn days_in_month_expr(month: Expr) -> Expr {
     let year = month.clone().floor_div(lit(12));
@@ -126,6 +167,31 @@ mod tests {
         assert_eq!(as_of_month(date(2024, 2, 29), false), jan + 1);
         assert_eq!(as_of_month(date(2024, 2, 28), false), jan);
         assert_eq!(as_of_month(date(2024, 2, 15), true), jan + 1);
+    }
+
+    #[test]
+    fn day_table_matches_chrono() {
+        // Every day from 1999-12-01 to 2001-03-31.
+        let first = epoch_days(date(1999, 12, 1));
+        let last = epoch_days(date(2001, 3, 31));
+        let table = DayTable::new(first, last);
+        let days: Vec<i32> = (first..=last).collect();
+        let df = DataFrame::new(days.len(), vec![Column::new("d".into(), days.clone())]).unwrap();
+        let out = df
+            .lazy()
+            .select([
+                table.month(col("d")).alias("month"),
+                table.is_month_end(col("d")).alias("end"),
+            ])
+            .collect()
+            .unwrap();
+        let months = out.column("month").unwrap().i32().unwrap();
+        let ends = out.column("end").unwrap().bool().unwrap();
+        for (i, d) in days.iter().enumerate() {
+            let day = from_epoch_days(*d);
+            assert_eq!(months.get(i), Some(month_index(day)), "{day}");
+            assert_eq!(ends.get(i), Some(is_month_end(day)), "{day}");
+        }
     }
 
     #[test]

@@ -2,16 +2,17 @@
 //! missing months as zero, and read back as lag columns (`lag0` is the as-of
 //! month, `lag1` the month before, ...) for every as-of month at once.
 //!
-//! The panel is a dense grid sorted by key and month, `L` months per key, so the
-//! value of key `i` in month `m` sits at row `i * L + (m - first month)`. Taking
-//! every `L`-th row from an offset (`gather_every`) then yields one month of
-//! every key as one column, without a join or a window per account.
+//! The panel is a dense array, `L` months per account and metric pair (its
+//! slot), so the value of slot `i` in month `m` sits at `i * L + (m - first
+//! month)`. Taking every `L`-th value from an offset (`gather_every`) then
+//! yields one month of every slot as one column, without a join or a window
+//! per account.
 
 use chrono::NaiveDate;
 use headroom_data::Rollup;
 use polars::prelude::*;
 
-use crate::calendar::{days_expr, epoch_days, from_epoch_days, month_index_expr};
+use crate::calendar::{DayTable, days_expr, epoch_days, from_epoch_days};
 use crate::error::{FeatureError, StepContext};
 use crate::exprs::join_ordered;
 
@@ -54,14 +55,20 @@ pub fn split_composite(n_metrics: u32) -> [Expr; 2] {
     ]
 }
 
-/// Usage rows dated on or before `until`, with integer keys.
+/// Metric counts up to which a chain of string comparisons maps metric names
+/// to keys; it costs about a third of a join for a handful of metrics.
+const COMPARED_METRICS: usize = 16;
+
+/// Selects the usage rows dated on or before `until` and adds integer keys.
 ///
-/// Columns: `acct_idx`, `industry_group`, `metric_idx`, `month`, `date_days`,
-/// `value`. Rows of accounts missing from the accounts table are dropped.
+/// `metrics` lists the metric names by key. Columns: `acct_idx`,
+/// `industry_group`, `metric_idx`, `month`, `date_days`, `value`. Rows of
+/// accounts missing from the accounts table, or of metrics not in `metrics`,
+/// are dropped.
 pub fn index_usage(
     usage: &DataFrame,
     accounts: &DataFrame,
-    metrics: &DataFrame,
+    metrics: &[String],
     until: NaiveDate,
 ) -> Result<DataFrame, FeatureError> {
     let account_keys =
@@ -69,58 +76,283 @@ pub fn index_usage(
             .clone()
             .lazy()
             .select([col("account_id"), col("acct_idx"), col("industry_group")]);
+    let until = epoch_days(until);
+    let day_numbers = usage
+        .column("date")
+        .and_then(|c| c.cast(&DataType::Int32))
+        .step("the indexed usage")?;
+    let day_numbers = day_numbers.i32().step("the indexed usage")?;
+    let first_day = day_numbers.min().unwrap_or(until).min(until);
+    let days = DayTable::new(first_day, until);
+    let step = "the indexed usage";
+
+    // Filtering copies every column, so it is skipped when no row is later.
     let dated = usage
         .clone()
         .lazy()
-        .filter(days_expr(col("date")).lt_eq(lit(epoch_days(until))));
-    let keyed = join_ordered(dated, account_keys, &[col("account_id")], JoinType::Inner);
-    join_ordered(
-        keyed,
-        metrics.clone().lazy(),
-        &[col("metric")],
-        JoinType::Inner,
-    )
-    .select([
-        col("acct_idx"),
-        col("industry_group"),
-        col("metric_idx"),
-        month_index_expr(col("date")).alias("month"),
-        days_expr(col("date")).alias("date_days"),
-        col("value"),
-    ])
-    .collect()
-    .step("the indexed usage")
+        .with_columns([days_expr(col("date")).alias("date_days")]);
+    let dated = if day_numbers.max().is_some_and(|last| last > until) {
+        dated.filter(col("date_days").lt_eq(lit(until)))
+    } else {
+        dated
+    };
+    let dated = dated
+        .select([
+            col("account_id"),
+            col("metric"),
+            col("date_days"),
+            col("value"),
+        ])
+        .collect()
+        .step(step)?;
+
+    let keyed = with_account_keys(dated, account_keys)?.filter(col("acct_idx").is_not_null());
+    let keyed = if metrics.len() <= COMPARED_METRICS {
+        keyed.with_columns([metric_key_expr(metrics).alias("metric_idx")])
+    } else {
+        let index = crate::index::metric_index(metrics)?;
+        join_ordered(keyed, index.lazy(), &[col("metric")], JoinType::Left)
+    };
+    keyed
+        .filter(col("metric_idx").is_not_null())
+        .select([
+            col("acct_idx"),
+            col("industry_group"),
+            col("metric_idx"),
+            days.month(col("date_days")).alias("month"),
+            col("date_days"),
+            col("value"),
+        ])
+        .collect()
+        .step(step)
 }
 
-/// Finds the earliest usage month of each account: `acct_idx`,
-/// `first_usage_month`.
+/// Adds `acct_idx` and `industry_group` to usage rows by `account_id`, in the
+/// rows' order (null for accounts missing from the index).
 ///
-/// An account has usage on or before T exactly when this month is on or before
-/// T's month, so later rows in the frame cannot change the features at T.
-pub fn first_usage_month(rows: &DataFrame) -> LazyFrame {
-    rows.clone()
+/// Exports usually list an account's rows together. Then only the first row
+/// of each run of equal ids is joined, and the run's keys are copied to its
+/// rows, which costs a fraction of joining every row; otherwise every row is
+/// joined.
+fn with_account_keys(rows: DataFrame, keys: LazyFrame) -> Result<LazyFrame, FeatureError> {
+    let step = "the indexed usage";
+    let new_run = col("account_id")
+        .neq(col("account_id").shift(lit(1)))
+        .fill_null(lit(true));
+    let rows = rows
         .lazy()
-        .group_by([col("acct_idx")])
-        .agg([col("month").min().alias("first_usage_month")])
+        .with_columns([new_run.cast(DataType::UInt32).cum_sum(false).alias("run")])
+        .collect()
+        .step(step)?;
+    let runs = rows
+        .column("run")
+        .and_then(|c| c.u32().cloned())
+        .step(step)?
+        .max()
+        .unwrap_or(0) as usize;
+
+    if runs * 4 > rows.height() {
+        return Ok(join_ordered(
+            rows.lazy(),
+            keys,
+            &[col("account_id")],
+            JoinType::Left,
+        ));
+    }
+    let first_rows = rows
+        .clone()
+        .lazy()
+        .filter(
+            col("run")
+                .neq(col("run").shift(lit(1)))
+                .fill_null(lit(true)),
+        )
+        .select([col("account_id")]);
+    let run_keys = join_ordered(first_rows, keys, &[col("account_id")], JoinType::Left)
+        .collect()
+        .step(step)?;
+    let run_key = |name: &str| -> Result<Expr, FeatureError> {
+        let values = run_keys
+            .column(name)
+            .step(step)?
+            .as_materialized_series()
+            .clone();
+        Ok(lit(values)
+            .gather(col("run") - lit(1u32), false)
+            .alias(name))
+    };
+    Ok(rows
+        .lazy()
+        .with_columns([run_key("acct_idx")?, run_key("industry_group")?]))
 }
 
-/// Finds the first month with data of each metric in the portfolio:
-/// `metric_idx`, `metric_start`. Months before it are unobserved, not zero.
-pub fn metric_start(rows: &DataFrame) -> LazyFrame {
-    rows.clone()
-        .lazy()
-        .group_by([col("metric_idx")])
-        .agg([col("month").min().alias("metric_start")])
+/// Maps `metric` to its position in `metrics` (`UInt32`, null when absent).
+fn metric_key_expr(metrics: &[String]) -> Expr {
+    let mut key = lit(NULL).cast(DataType::UInt32);
+    for (idx, name) in metrics.iter().enumerate().rev() {
+        key = when(col("metric").eq(lit(name.as_str())))
+            .then(lit(idx as u32).cast(DataType::UInt32))
+            .otherwise(key);
+    }
+    key
+}
+
+/// The first month with usage of each account and each metric, and of the
+/// whole portfolio.
+pub struct FirstMonths {
+    /// The first usage month by `acct_idx` (null without usage).
+    ///
+    /// An account has usage on or before T exactly when this month is on or
+    /// before T's month, so later rows cannot change the features at T.
+    pub by_account: Series,
+    /// The first month with data by `metric_idx`: months before it are
+    /// unobserved, not zero.
+    pub by_metric: Series,
+    /// The first month with any usage.
+    pub portfolio_start: Option<i32>,
+}
+
+/// Finds the first usage months in one pass over the usage rows.
+///
+/// A group-by per account over every usage row costs more than this loop,
+/// which only keeps a running minimum per account and per metric.
+pub fn first_months(
+    rows: &DataFrame,
+    n_accounts: usize,
+    n_metrics: u32,
+) -> Result<FirstMonths, FeatureError> {
+    let step = "the history starts";
+    let accounts = rows
+        .column("acct_idx")
+        .and_then(|c| c.u32().cloned())
+        .step(step)?;
+    let metrics = rows
+        .column("metric_idx")
+        .and_then(|c| c.u32().cloned())
+        .step(step)?;
+    let months = rows
+        .column("month")
+        .and_then(|c| c.i32().cloned())
+        .step(step)?;
+
+    let mut by_account: Vec<Option<i32>> = vec![None; n_accounts];
+    let mut by_metric: Vec<Option<i32>> = vec![None; n_metrics as usize];
+    let keys = accounts
+        .into_no_null_iter()
+        .zip(metrics.into_no_null_iter());
+    for ((account, metric), month) in keys.zip(months.into_no_null_iter()) {
+        let first = &mut by_account[account as usize];
+        *first = Some(first.map_or(month, |m| m.min(month)));
+        let start = &mut by_metric[metric as usize];
+        *start = Some(start.map_or(month, |m| m.min(month)));
+    }
+
+    let portfolio_start = by_metric.iter().flatten().copied().min();
+    Ok(FirstMonths {
+        by_account: Series::new("first_usage_month".into(), by_account),
+        by_metric: Series::new("metric_start".into(), by_metric),
+        portfolio_start,
+    })
+}
+
+/// Sums monthly usage per metric, industry group and month, for the months
+/// `first..=last`, in one pass.
+///
+/// The few hundred groups fit in an array, which a loop fills several times
+/// faster than a polars group-by over every account's months. Rows add in
+/// their order, so the sums are the same on every run.
+///
+/// Columns: `metric_idx`, `industry_group` (null for accounts without one),
+/// `month`, `total`; only combinations with rows, sorted.
+pub fn totals(
+    monthly: &DataFrame,
+    first: i32,
+    last: i32,
+    n_metrics: u32,
+) -> Result<DataFrame, FeatureError> {
+    let step = "the seasonal profile";
+    let groups = monthly
+        .column("industry_group")
+        .and_then(|c| c.u32().cloned())
+        .step(step)?;
+    let metrics = monthly
+        .column("metric_idx")
+        .and_then(|c| c.u32().cloned())
+        .step(step)?;
+    let months = monthly
+        .column("month")
+        .and_then(|c| c.i32().cloned())
+        .step(step)?;
+    let values = monthly
+        .column("value")
+        .and_then(|c| c.f64().cloned())
+        .step(step)?;
+
+    // Group g is stored at g; accounts without a group at n_groups.
+    let n_groups = groups.max().map_or(0, |g| g as usize + 1);
+    let width = (last - first + 1).max(0) as usize;
+    let cells = n_metrics as usize * (n_groups + 1) * width;
+    let mut sums = vec![0.0; cells];
+    let mut seen = vec![false; cells];
+    let rows = groups
+        .iter()
+        .zip(metrics.into_no_null_iter())
+        .zip(months.into_no_null_iter())
+        .zip(values.iter());
+    for (((group, metric), month), value) in rows {
+        let Some(value) = value else { continue };
+        if month < first || month > last {
+            continue;
+        }
+        let group = group.map_or(n_groups, |g| g as usize);
+        let cell = (metric as usize * (n_groups + 1) + group) * width + (month - first) as usize;
+        sums[cell] += value;
+        seen[cell] = true;
+    }
+
+    let mut metric_col = Vec::new();
+    let mut group_col = Vec::new();
+    let mut month_col = Vec::new();
+    let mut total_col = Vec::new();
+    for (cell, total) in sums.iter().enumerate().filter(|(c, _)| seen[*c]) {
+        let month = cell % width;
+        let group = (cell / width) % (n_groups + 1);
+        let metric = cell / width / (n_groups + 1);
+        metric_col.push(metric as u32);
+        group_col.push((group < n_groups).then_some(group as u32));
+        month_col.push(first + month as i32);
+        total_col.push(*total);
+    }
+    DataFrame::new(
+        total_col.len(),
+        vec![
+            Column::new("metric_idx".into(), metric_col),
+            Column::new("industry_group".into(), group_col),
+            Column::new("month".into(), month_col),
+            Column::new("total".into(), total_col),
+        ],
+    )
+    .step(step)
 }
 
 /// Checks whether every usage row is dated on the last day of a month, so that
 /// each account, metric and month has one row and needs no rollup.
 fn is_monthly_grain(rows: &DataFrame) -> Result<bool, FeatureError> {
-    let next_day = (col("date_days") + lit(1)).cast(DataType::Date);
+    let days = rows
+        .column("date_days")
+        .and_then(|c| c.i32().cloned())
+        .step("the usage grain")?;
+    let (Some(first), Some(last)) = (days.min(), days.max()) else {
+        return Ok(true);
+    };
+    let table = DayTable::new(first, last);
     let out = rows
         .clone()
         .lazy()
-        .select([next_day.dt().day().eq(lit(1)).all(true).alias("monthly")])
+        .select([table
+            .is_month_end(col("date_days"))
+            .all(true)
+            .alias("monthly")])
         .collect()
         .step("the usage grain")?;
     let flag = out
@@ -216,85 +448,156 @@ pub fn monthly(
         .step("the monthly usage")
 }
 
-/// Builds a dense grid of `keys` (column `composite`, unique) by `months`
-/// months, sorted by key then month, with column `cell` = key * months + offset.
-fn grid(keys: &DataFrame, months: i32) -> LazyFrame {
-    let offsets: Vec<u64> = (0..months as u64).collect();
-    let offsets = DataFrame::new(offsets.len(), vec![Column::new("offset".into(), offsets)])
-        .expect("one column frame");
-    let width = lit(months as u64);
-    keys.clone()
-        .lazy()
-        .select([col("composite")])
-        .sort(["composite"], SortMultipleOptions::default())
-        .cross_join(offsets.lazy(), None)
-        .select([
-            col("composite"),
-            (col("composite") * width + col("offset")).alias("cell"),
-        ])
+/// The account and metric pairs of a dense panel, each with its slot: the
+/// panel holds `months` values per slot, slot after slot.
+pub struct Slots {
+    /// Composite keys in ascending order; a key's slot is its position.
+    composites: Vec<u64>,
+    /// The slot of each composite key, `u32::MAX` where the key is absent.
+    slot_of: Vec<u32>,
 }
 
-/// Joins values onto a grid, keeping the grid's order, and checks that each
-/// cell received at most one value.
-fn fill_grid(
-    grid: LazyFrame,
-    values: LazyFrame,
-    expected_rows: usize,
-) -> Result<DataFrame, FeatureError> {
-    let mut args = JoinArgs::new(JoinType::Left);
-    args.maintain_order = MaintainOrderJoin::Left;
-    let mut filled = grid
-        .join(values, [col("cell")], [col("cell")], args)
-        .collect()
-        .step("the monthly usage panel")?;
+impl Slots {
+    /// Collects the distinct keys of `UInt64` composite-key columns, all below
+    /// `space` (accounts times metrics).
+    pub fn new(columns: &[&Column], space: u64) -> Result<Slots, FeatureError> {
+        let mut present = vec![false; space as usize];
+        for column in columns {
+            for key in u64_values(column)? {
+                present[key as usize] = true;
+            }
+        }
 
-    if filled.height() != expected_rows {
+        let mut composites = Vec::new();
+        let mut slot_of = vec![u32::MAX; space as usize];
+        for (key, _) in present.iter().enumerate().filter(|(_, p)| **p) {
+            slot_of[key] = composites.len() as u32;
+            composites.push(key as u64);
+        }
+        Ok(Slots {
+            composites,
+            slot_of,
+        })
+    }
+
+    /// The number of slots.
+    pub fn len(&self) -> usize {
+        self.composites.len()
+    }
+
+    /// The composite key of every slot, as a column.
+    fn column(&self) -> Column {
+        Column::new("composite".into(), self.composites.clone())
+    }
+
+    fn slot(&self, composite: u64) -> Option<usize> {
+        match self.slot_of.get(composite as usize) {
+            Some(&slot) if slot != u32::MAX => Some(slot as usize),
+            _ => None,
+        }
+    }
+}
+
+/// The values of a `UInt64` column without nulls.
+fn u64_values(column: &Column) -> Result<Vec<u64>, FeatureError> {
+    let values = column.u64().step("the panel keys")?;
+    if values.null_count() > 0 {
         return Err(FeatureError::Polars {
-            step: "the monthly usage panel",
-            source: polars_err!(ComputeError: "a panel cell received more than one value"),
+            step: "the panel keys",
+            source: polars_err!(ComputeError: "a panel key is null"),
         });
     }
-    let sorted = filled
-        .clone()
-        .lazy()
-        .select([col("cell")
-            .gt(col("cell").shift(lit(1)))
-            .fill_null(lit(true))
-            .all(true)])
-        .collect()
-        .step("the monthly usage panel")?;
-    let is_sorted = sorted
-        .columns()
-        .first()
-        .and_then(|c| c.bool().ok().and_then(|b| b.get(0)))
-        .unwrap_or(true);
-    if !is_sorted {
-        filled
-            .sort_in_place(["cell"], SortMultipleOptions::default())
-            .step("the monthly usage panel")?;
-    }
-    Ok(filled)
+    Ok(values.into_no_null_iter().collect())
 }
 
-/// Reads the lag columns of every key at every as-of month.
+/// Places each `(composite, offset, value)` row of `rows` into a dense panel of
+/// `months` values per slot, zero where no row falls. Rows of keys without a
+/// slot are skipped.
 ///
-/// `monthly` contains the rolled-up usage, `keys` the account and metric pairs to
-/// read (column `composite`, unique), `as_of_months` the as-of months in
-/// ascending order. Missing months are zero here; months before a key's history
-/// are masked later.
+/// polars has no scatter in this build's features and a join onto a full grid
+/// costs about ten times as much, so this one step is a plain loop over three
+/// arrays. It fails when two rows fall in the same place.
+fn scatter(rows: &DataFrame, slots: &Slots, months: usize) -> Result<Vec<f64>, FeatureError> {
+    let composites = u64_values(rows.column("composite").step("the monthly usage panel")?)?;
+    let offsets = rows.column("offset").and_then(|c| c.u32().cloned());
+    let offsets = offsets.step("the monthly usage panel")?;
+    let values = rows.column("value").and_then(|c| c.f64().cloned());
+    let values = values.step("the monthly usage panel")?;
+
+    let mut panel = vec![0.0; slots.len() * months];
+    let mut filled = vec![false; slots.len() * months];
+    let rows = composites.iter().zip(offsets.iter()).zip(values.iter());
+    for ((&composite, offset), value) in rows {
+        let (Some(slot), Some(offset), Some(value)) = (slots.slot(composite), offset, value) else {
+            continue;
+        };
+        let cell = slot * months + offset as usize;
+        if filled[cell] {
+            return Err(FeatureError::Polars {
+                step: "the monthly usage panel",
+                source: polars_err!(ComputeError: "a panel cell received more than one value"),
+            });
+        }
+        filled[cell] = true;
+        panel[cell] = value;
+    }
+    Ok(panel)
+}
+
+/// Reads one column per `(name, k)` from a dense panel at each as-of month: the
+/// value of every slot `k` months before it.
+fn read_lags(
+    panel: &Series,
+    slots: &Slots,
+    months: usize,
+    first: i32,
+    as_of_months: &[i32],
+    columns: &[(String, usize)],
+) -> Result<DataFrame, FeatureError> {
+    let mut out: Option<DataFrame> = None;
+    for &month in as_of_months {
+        let offset = (month - first) as usize;
+        let mut frame = vec![
+            slots.column(),
+            Column::new_scalar("as_of_month".into(), month.into(), slots.len()),
+        ];
+        for (name, back) in columns {
+            let values = panel
+                .gather_every(months, offset - back)
+                .step("the lag columns")?;
+            frame.push(values.with_name(name.as_str().into()).into_column());
+        }
+        let frame = DataFrame::new(slots.len(), frame).step("the lag columns")?;
+        match out.as_mut() {
+            Some(all) => {
+                all.vstack_mut_owned(frame).step("the lag columns")?;
+            }
+            None => out = Some(frame),
+        }
+    }
+    let mut out = out.expect("at least one as-of month");
+    out.rechunk_mut();
+    Ok(out)
+}
+
+/// Reads the lag columns of every slot at every as-of month.
+///
+/// `monthly` contains the rolled-up usage and `as_of_months` the as-of months
+/// in ascending order. Missing months are zero here; months before a key's
+/// history are masked later.
 ///
 /// Columns: `acct_idx`, `metric_idx`, `as_of_month`, `lag0` .. `lag15`.
 pub fn lag_frame(
     monthly: &DataFrame,
-    keys: &DataFrame,
+    slots: &Slots,
     n_metrics: u32,
     as_of_months: &[i32],
 ) -> Result<DataFrame, FeatureError> {
     let first = as_of_months[0] - (LAGS as i32 - 1);
     let last = *as_of_months.last().expect("at least one as-of month");
-    let width = last - first + 1;
+    let width = (last - first + 1) as usize;
 
-    let values = monthly
+    let rows = monthly
         .clone()
         .lazy()
         .filter(
@@ -303,36 +606,22 @@ pub fn lag_frame(
                 .and(col("month").lt_eq(lit(last))),
         )
         .select([
-            (composite_expr(n_metrics) * lit(width as u64)
-                + (col("month") - lit(first)).cast(DataType::UInt64))
-            .alias("cell"),
+            composite_expr(n_metrics).alias("composite"),
+            (col("month") - lit(first))
+                .cast(DataType::UInt32)
+                .alias("offset"),
             col("value"),
-        ]);
-    let panel = fill_grid(grid(keys, width), values, keys.height() * width as usize)?;
+        ])
+        .collect()
+        .step("the monthly usage panel")?;
+    let panel = Series::new("value".into(), scatter(&rows, slots, width)?);
 
-    let mut frames = Vec::with_capacity(as_of_months.len());
-    for &month in as_of_months {
-        let offset = (month - first) as usize;
-        let mut exprs = vec![
-            col("composite").gather_every(width as usize, 0),
-            lit(month).alias("as_of_month"),
-        ];
-        for k in 0..LAGS {
-            exprs.push(
-                col("value")
-                    .fill_null(lit(0.0))
-                    .gather_every(width as usize, offset - k)
-                    .alias(lag_name(k)),
-            );
-        }
-        frames.push(panel.clone().lazy().select(exprs));
-    }
+    let columns: Vec<(String, usize)> = (0..LAGS).map(|k| (lag_name(k), k)).collect();
+    let frame = read_lags(&panel, slots, width, first, as_of_months, &columns)?;
     let mut exprs: Vec<Expr> = split_composite(n_metrics).into();
     exprs.push(col("as_of_month"));
     exprs.extend((0..LAGS).map(lag));
-    concat(frames, UnionArgs::default())
-        .and_then(|lf| lf.select(exprs).collect())
-        .step("the lag columns")
+    frame.lazy().select(exprs).collect().step("the lag columns")
 }
 
 /// Use counts of boolean-feature metrics in three windows ending at each as-of
@@ -341,47 +630,41 @@ pub fn lag_frame(
 /// with data up to the as-of month). A month counts as used when its usage is
 /// positive.
 ///
-/// Counts come from a running total over the same dense grid as the lag
-/// columns, so each window is a difference of two gathered columns.
+/// Counts come from a running total over a dense panel of used months, so each
+/// window is a difference of two strided reads.
 ///
 /// Columns: `acct_idx`, `metric_idx`, `as_of_month`, `used_recent`,
 /// `used_previous`, `used_ever` (all `Float64`).
 pub fn feature_use(
     rows: &DataFrame,
-    keys: &DataFrame,
+    slots: &Slots,
     n_metrics: u32,
     as_of_months: &[i32],
 ) -> Result<DataFrame, FeatureError> {
     let last = *as_of_months.last().expect("at least one as-of month");
-    let metrics = keys
-        .clone()
-        .lazy()
-        .select([(col("composite") % lit(u64::from(n_metrics)))
-            .cast(DataType::UInt32)
-            .unique()
-            .alias("metric_idx")])
-        .collect()
-        .step("the feature use")?;
-    let metrics = metrics
-        .column("metric_idx")
-        .step("the feature use")?
-        .as_materialized_series()
-        .clone();
+    let metrics: Vec<u32> = {
+        let mut m: Vec<u32> = slots
+            .composites
+            .iter()
+            .map(|c| (c % u64::from(n_metrics)) as u32)
+            .collect();
+        m.sort_unstable();
+        m.dedup();
+        m
+    };
     let events = rows
         .clone()
         .lazy()
         .filter(
             col("metric_idx")
-                .is_in(lit(metrics).implode(true), false)
+                .is_in(
+                    lit(Series::new("metrics".into(), metrics)).implode(true),
+                    false,
+                )
                 .and(col("value").gt(lit(0.0)))
                 .and(col("month").lt_eq(lit(last))),
         )
         .select([composite_expr(n_metrics).alias("composite"), col("month")])
-        .semi_join(
-            keys.clone().lazy().select([col("composite")]),
-            col("composite"),
-            col("composite"),
-        )
         .collect()
         .step("the feature use")?;
     let first_event = events
@@ -391,43 +674,66 @@ pub fn feature_use(
         .min();
     let reach = as_of_months[0] - ADOPTION_REACH;
     let first = first_event.map_or(reach, |month| month.min(reach));
-    let width = last - first + 1;
+    let width = (last - first + 1) as usize;
 
-    let used = events
-        .lazy()
-        .select([(col("composite") * lit(width as u64)
-            + (col("month") - lit(first)).cast(DataType::UInt64))
-        .alias("cell")])
-        .unique(None, UniqueKeepStrategy::Any)
-        .with_columns([lit(1i64).alias("used")]);
-    let panel = fill_grid(grid(keys, width), used, keys.height() * width as usize)?
-        .lazy()
-        .with_columns([col("used").fill_null(lit(0i64))])
-        .with_columns([col("used").cum_sum(false).alias("through")])
-        .with_columns([(col("through") - col("used")).alias("before")])
-        .collect()
-        .step("the feature use")?;
+    // Running count of used months per slot: `through` includes the month,
+    // `before` excludes it, so a window [from, to] holds through[to] - before[from].
+    let mut through = vec![0u32; slots.len() * width];
+    let composites = u64_values(events.column("composite").step("the feature use")?)?;
+    let months = events.column("month").and_then(|c| c.i32().cloned());
+    let months = months.step("the feature use")?;
+    for (&composite, month) in composites.iter().zip(months.iter()) {
+        if let (Some(slot), Some(month)) = (slots.slot(composite), month) {
+            through[slot * width + (month - first) as usize] = 1;
+        }
+    }
+    let used: Vec<u32> = through.clone();
+    let mut running = 0u32;
+    for (cell, value) in through.iter_mut().enumerate() {
+        if cell % width == 0 {
+            running = 0;
+        }
+        running += *value;
+        *value = running;
+    }
+    let before: Vec<u32> = through.iter().zip(&used).map(|(t, u)| t - u).collect();
+    let through = Series::new("through".into(), through);
+    let before = Series::new("before".into(), before);
 
-    let window = |to: usize, from: usize| {
-        (col("through").gather_every(width as usize, to)
-            - col("before").gather_every(width as usize, from))
-        .cast(DataType::Float64)
-    };
-    let mut frames = Vec::with_capacity(as_of_months.len());
+    let mut out: Option<DataFrame> = None;
     for &month in as_of_months {
         let offset = (month - first) as usize;
-        frames.push(panel.clone().lazy().select([
-            col("composite").gather_every(width as usize, 0),
-            lit(month).alias("as_of_month"),
-            window(offset, offset - 2).alias("used_recent"),
-            window(offset - 3, offset - 5).alias("used_previous"),
-            window(offset, 0).alias("used_ever"),
-        ]));
+        let window = |to: usize, from: usize, name: &str| -> Result<Column, FeatureError> {
+            let to = through.gather_every(width, to).step("the feature use")?;
+            let from = before.gather_every(width, from).step("the feature use")?;
+            let count = (&to - &from).step("the feature use")?;
+            let count = count.cast(&DataType::Float64).step("the feature use")?;
+            Ok(count.with_name(name.into()).into_column())
+        };
+        let frame = DataFrame::new(
+            slots.len(),
+            vec![
+                slots.column(),
+                Column::new_scalar("as_of_month".into(), month.into(), slots.len()),
+                window(offset, offset - 2, "used_recent")?,
+                window(offset - 3, offset - 5, "used_previous")?,
+                window(offset, 0, "used_ever")?,
+            ],
+        )
+        .step("the feature use")?;
+        match out.as_mut() {
+            Some(all) => {
+                all.vstack_mut_owned(frame).step("the feature use")?;
+            }
+            None => out = Some(frame),
+        }
     }
     let mut exprs: Vec<Expr> = split_composite(n_metrics).into();
     exprs.extend(["as_of_month", "used_recent", "used_previous", "used_ever"].map(col));
-    concat(frames, UnionArgs::default())
-        .and_then(|lf| lf.select(exprs).collect())
+    out.expect("at least one as-of month")
+        .lazy()
+        .select(exprs)
+        .collect()
         .step("the feature use")
 }
 
@@ -489,4 +795,62 @@ pub fn duplicate_usage(
         metric: text("metric")?,
         date: from_epoch_days(days),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> LazyFrame {
+        df!(
+            "account_id" => ["a", "b", "c"],
+            "acct_idx" => [0u32, 1, 2],
+            "industry_group" => [Some(1u32), None, Some(2)],
+        )
+        .unwrap()
+        .lazy()
+    }
+
+    fn keyed(ids: &[&str]) -> Vec<Option<u32>> {
+        let rows = df!("account_id" => ids).unwrap();
+        let out = with_account_keys(rows, keys()).unwrap().collect().unwrap();
+        out.column("acct_idx")
+            .unwrap()
+            .u32()
+            .unwrap()
+            .iter()
+            .collect()
+    }
+
+    #[test]
+    fn account_keys_by_runs() {
+        // Eight rows in three runs: the run path.
+        let ids = ["b", "b", "b", "a", "a", "a", "x", "x"];
+        let expected = [1, 1, 1, 0, 0, 0].map(Some).into_iter().chain([None, None]);
+        assert_eq!(keyed(&ids), expected.collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn account_keys_by_rows() {
+        // Every row starts a run: the row-by-row join.
+        let ids = ["a", "c", "a", "x", "b"];
+        assert_eq!(keyed(&ids), [Some(0), Some(2), Some(0), None, Some(1)]);
+    }
+
+    #[test]
+    fn account_keys_carry_industry_group() {
+        let rows = df!("account_id" => ["c", "c", "c", "c", "b", "b", "b", "b"]).unwrap();
+        let out = with_account_keys(rows, keys()).unwrap().collect().unwrap();
+        let groups: Vec<Option<u32>> = out
+            .column("industry_group")
+            .unwrap()
+            .u32()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            groups,
+            [Some(2), Some(2), Some(2), Some(2), None, None, None, None]
+        );
+    }
 }

@@ -14,7 +14,7 @@ use crate::exprs::{max_across, min_across, over};
 use crate::index::{self, distinct_strings};
 use crate::names::ColumnNames;
 use crate::options::FeatureOptions;
-use crate::panel::{self, LAGS, composite_expr, lag};
+use crate::panel::{self, LAGS, Slots, composite_expr, lag};
 use crate::seasonal::{self, PROFILE_MONTHS};
 use crate::series;
 
@@ -104,6 +104,11 @@ impl<'a> Context<'a> {
             .map(|i| i as u32)
     }
 
+    /// The number of possible composite keys: accounts times metrics.
+    pub fn key_space(&self) -> u64 {
+        self.accounts.height() as u64 * u64::from(self.n_metrics())
+    }
+
     pub fn first_month(&self) -> i32 {
         self.months[0]
     }
@@ -173,9 +178,9 @@ pub fn compute(
     let limits = limits(&ctx, &active)?;
     clock.lap("limits");
 
-    let rows = panel::index_usage(&tables.usage, &ctx.accounts, &ctx.metric_index, ctx.until)?;
+    let rows = panel::index_usage(&tables.usage, &ctx.accounts, &ctx.metrics, ctx.until)?;
     clock.lap("rows");
-    let starts = Starts::new(&rows, contracts.clone())?;
+    let starts = Starts::new(&ctx, &rows, contracts.clone())?;
     clock.lap("starts");
     let monthly = panel::monthly(
         &rows,
@@ -186,7 +191,14 @@ pub fn compute(
     clock.lap("monthly");
     let lags = lags(&ctx, &rows, &monthly, &limits, &active, &starts)?;
     clock.lap("lags");
-    let (by_industry, portfolio) = seasonal::profiles(&monthly, &starts.metric_start, &ctx.months)?;
+    let totals = panel::totals(
+        &monthly,
+        ctx.first_month() - PROFILE_MONTHS + 1,
+        ctx.last_month(),
+        ctx.n_metrics(),
+    )?;
+    let (by_industry, portfolio) =
+        seasonal::profiles(&totals, &starts.metric_start_frame, &ctx.months)?;
     clock.lap("profiles");
     let series = series_rows(&ctx, &limits, &active, &lags, &by_industry, &portfolio)?;
     clock.lap("series");
@@ -269,74 +281,109 @@ fn limits(ctx: &Context, active: &Active) -> Result<DataFrame, FeatureError> {
     .step("the entitlement limits")
 }
 
-/// Per-account and per-metric facts that bound each series' history.
+/// Per-account and per-metric facts that bound each series' history, as
+/// lookup tables by key.
 pub struct Starts {
-    /// `acct_idx`, `first_usage_month`.
-    pub first_usage: DataFrame,
-    /// `acct_idx`, `first_contract_month`.
-    pub first_contract: DataFrame,
-    /// `metric_idx`, `metric_start`.
-    pub metric_start: DataFrame,
+    /// The first usage month by `acct_idx`.
+    pub first_usage: Series,
+    /// The month of the first contract start by `acct_idx`.
+    pub first_contract: Series,
+    /// The first month with data by `metric_idx`.
+    pub metric_start: Series,
+    /// `metric_idx`, `metric_start`, for the metrics with data.
+    pub metric_start_frame: DataFrame,
     /// The first month with any usage in the portfolio.
     pub portfolio_start: Option<i32>,
 }
 
 impl Starts {
-    fn new(rows: &DataFrame, contracts: LazyFrame) -> Result<Starts, FeatureError> {
-        let first_usage = panel::first_usage_month(rows)
-            .collect()
-            .step("the history starts")?;
+    fn new(ctx: &Context, rows: &DataFrame, contracts: LazyFrame) -> Result<Starts, FeatureError> {
+        let step = "the history starts";
+        let firsts = panel::first_months(rows, ctx.accounts.height(), ctx.n_metrics())?;
         let first_contract = contracts::first_contract_month(contracts)
             .collect()
-            .step("the history starts")?;
-        let metric_start = panel::metric_start(rows)
-            .collect()
-            .step("the history starts")?;
-        let portfolio_start = rows
-            .column("month")
-            .and_then(|c| c.i32().cloned())
-            .step("the history starts")?
-            .min();
+            .step(step)?;
+        let first_contract = by_key(
+            &first_contract,
+            "acct_idx",
+            "first_contract_month",
+            ctx.accounts.height(),
+        )?;
+        let keys: Vec<u32> = (0..firsts.by_metric.len() as u32).collect();
+        let metric_start_frame = DataFrame::new(
+            keys.len(),
+            vec![
+                Column::new("metric_idx".into(), keys),
+                firsts.by_metric.clone().into_column(),
+            ],
+        )
+        .and_then(|df| df.drop_nulls::<String>(None))
+        .step(step)?;
         Ok(Starts {
-            first_usage,
+            first_usage: firsts.by_account,
             first_contract,
-            metric_start,
-            portfolio_start,
+            metric_start: firsts.by_metric,
+            metric_start_frame,
+            portfolio_start: firsts.portfolio_start,
         })
     }
 
     /// Returns the first month with data of one metric.
     pub fn metric_start_of(&self, metric_idx: u32) -> Result<Option<i32>, FeatureError> {
-        let found = self
+        let value = self
             .metric_start
-            .clone()
-            .lazy()
-            .filter(col("metric_idx").eq(lit(metric_idx)))
-            .collect()
-            .step("the history starts")?;
-        Ok(found
-            .column("metric_start")
-            .and_then(|c| c.i32().cloned())
+            .i32()
             .step("the history starts")?
-            .get(0))
+            .get(metric_idx as usize);
+        Ok(value)
+    }
+
+    /// `first_usage_month` of the row's `acct_idx`.
+    pub fn first_usage_month(&self) -> Expr {
+        lookup(&self.first_usage, col("acct_idx")).alias("first_usage_month")
+    }
+
+    /// `first_contract_month` of the row's `acct_idx`.
+    pub fn first_contract_month(&self) -> Expr {
+        lookup(&self.first_contract, col("acct_idx")).alias("first_contract_month")
+    }
+
+    /// `metric_start` of the row's `metric_idx`.
+    pub fn metric_start_month(&self) -> Expr {
+        lookup(&self.metric_start, col("metric_idx")).alias("metric_start")
     }
 
     /// Adds `first_usage_month` and `first_contract_month` by `acct_idx`.
     pub fn join_account(&self, frame: LazyFrame) -> LazyFrame {
-        frame
-            .join(
-                self.first_usage.clone().lazy(),
-                [col("acct_idx")],
-                [col("acct_idx")],
-                JoinArgs::new(JoinType::Left),
-            )
-            .join(
-                self.first_contract.clone().lazy(),
-                [col("acct_idx")],
-                [col("acct_idx")],
-                JoinArgs::new(JoinType::Left),
-            )
+        frame.with_columns([self.first_usage_month(), self.first_contract_month()])
     }
+}
+
+/// The value of `table` at each position `index` (a gather; the table is a
+/// literal column and `index` an unsigned key column).
+pub fn lookup(table: &Series, index: Expr) -> Expr {
+    lit(table.clone()).gather(index, false)
+}
+
+/// Spreads a frame of (`key`, `value`) rows into a column of `len` values by
+/// key, null where no row has the key.
+fn by_key(frame: &DataFrame, key: &str, value: &str, len: usize) -> Result<Series, FeatureError> {
+    let step = "the history starts";
+    let keys = frame
+        .column(key)
+        .and_then(|c| c.u32().cloned())
+        .step(step)?;
+    let values = frame
+        .column(value)
+        .and_then(|c| c.i32().cloned())
+        .step(step)?;
+    let mut out: Vec<Option<i32>> = vec![None; len];
+    for (k, v) in keys.iter().zip(values.iter()) {
+        if let Some(k) = k {
+            out[k as usize] = v;
+        }
+    }
+    Ok(Series::new(value.into(), out))
 }
 
 /// Computes the month a series' history starts: the later of its metric's first month
@@ -359,8 +406,8 @@ fn lags(
     active: &Active,
     starts: &Starts,
 ) -> Result<DataFrame, FeatureError> {
-    let keys = series_keys(ctx, monthly, limits, active)?;
-    let frame = match panel::lag_frame(monthly, &keys, ctx.n_metrics(), &ctx.months) {
+    let slots = series_keys(ctx, monthly, limits, active)?;
+    let frame = match panel::lag_frame(monthly, &slots, ctx.n_metrics(), &ctx.months) {
         Err(
             err @ FeatureError::Polars {
                 step: "the monthly usage panel",
@@ -383,12 +430,7 @@ fn lags(
         .collect();
     starts
         .join_account(frame.lazy())
-        .join(
-            starts.metric_start.clone().lazy(),
-            [col("metric_idx")],
-            [col("metric_idx")],
-            JoinArgs::new(JoinType::Left),
-        )
+        .with_columns([starts.metric_start_month()])
         .with_columns([history_start(col("metric_start")).alias("history_start")])
         .with_columns(mask)
         .select({
@@ -400,42 +442,49 @@ fn lags(
         .step("the lag columns")
 }
 
-/// Lists the account and metric pairs whose lags are read: every pair with usage in
-/// the lag window, every seats or metered entitlement, and the primary metric
-/// of every active account.
+/// Lists the account and metric pairs whose lags are read: every pair with
+/// usage in the lag window, every seats or metered entitlement, and the
+/// primary metric of every active account.
 fn series_keys(
     ctx: &Context,
     monthly: &DataFrame,
     limits: &DataFrame,
     active: &Active,
-) -> Result<DataFrame, FeatureError> {
+) -> Result<Slots, FeatureError> {
     let n = ctx.n_metrics();
     let window_start = ctx.first_month() - LAGS as i32 + 1;
-    let mut parts = vec![
-        monthly
-            .clone()
-            .lazy()
-            .filter(col("month").gt_eq(lit(window_start)))
-            .select([composite_expr(n).alias("composite")]),
-        limits
-            .clone()
-            .lazy()
-            .select([composite_expr(n).alias("composite")]),
-    ];
+    let composite = || composite_expr(n).alias("composite");
+    let used = monthly
+        .clone()
+        .lazy()
+        .filter(col("month").gt_eq(lit(window_start)))
+        .select([composite()])
+        .collect()
+        .step("the series keys")?;
+    let entitled = limits
+        .clone()
+        .lazy()
+        .select([composite()])
+        .collect()
+        .step("the series keys")?;
+    let mut columns = vec![used, entitled];
     if let Some(primary) = ctx.metric_idx(&ctx.options.primary_metric) {
-        parts.push(
-            active
-                .accounts
-                .clone()
-                .lazy()
-                .select([(col("acct_idx").cast(DataType::UInt64) * lit(u64::from(n))
-                    + lit(u64::from(primary)))
-                .alias("composite")]),
-        );
+        let accounts = active
+            .accounts
+            .clone()
+            .lazy()
+            .select([(col("acct_idx").cast(DataType::UInt64) * lit(u64::from(n))
+                + lit(u64::from(primary)))
+            .alias("composite")])
+            .collect()
+            .step("the series keys")?;
+        columns.push(accounts);
     }
-    concat(parts, UnionArgs::default())
-        .and_then(|lf| lf.unique(None, UniqueKeepStrategy::Any).collect())
-        .step("the series keys")
+    let columns: Vec<&Column> = columns
+        .iter()
+        .map(|df| df.column("composite").expect("selected above"))
+        .collect();
+    Slots::new(&columns, ctx.key_space())
 }
 
 /// Computes one row per account, as-of month and seats or metered entitlement (plus one
@@ -616,10 +665,13 @@ fn adoption(
         .clone()
         .lazy()
         .select([composite_expr(n).alias("composite")])
-        .unique(None, UniqueKeepStrategy::Any)
         .collect()
         .step("the feature adoption")?;
-    let usage = panel::feature_use(rows, &keys, n, &ctx.months)?;
+    let slots = Slots::new(
+        &[keys.column("composite").step("the feature adoption")?],
+        ctx.key_space(),
+    )?;
+    let usage = panel::feature_use(rows, &slots, n, &ctx.months)?;
     let series_key = [col("acct_idx"), col("as_of_month"), col("metric_idx")];
 
     features
@@ -630,12 +682,7 @@ fn adoption(
             series_key,
             JoinArgs::new(JoinType::Left),
         )
-        .join(
-            starts.metric_start.clone().lazy(),
-            [col("metric_idx")],
-            [col("metric_idx")],
-            JoinArgs::new(JoinType::Left),
-        )
+        .with_columns([starts.metric_start_month()])
         .filter(col("metric_start").lt_eq(col("as_of_month")))
         .group_by([col("acct_idx"), col("as_of_month")])
         .agg([

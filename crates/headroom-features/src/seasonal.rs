@@ -28,7 +28,9 @@ pub fn index_name(level: &str, k: usize) -> String {
     format!("season_{level}_{k}")
 }
 
-/// Seasonal indexes of each as-of month and lag.
+/// Seasonal indexes of each as-of month and lag, from the monthly usage
+/// `totals` of [`crate::panel::totals`] over the [`PROFILE_MONTHS`] months up
+/// to each as-of month.
 ///
 /// Returns two frames: per industry group (`as_of_month`, `metric_idx`,
 /// `industry_group`, `season_industry_0..3`) and for the whole portfolio
@@ -38,29 +40,15 @@ pub fn index_name(level: &str, k: usize) -> String {
 /// months before it are unobserved and give no ratio, while later months
 /// without usage are zero.
 pub fn profiles(
-    monthly: &DataFrame,
+    totals: &DataFrame,
     metric_start: &DataFrame,
     as_of_months: &[i32],
 ) -> Result<(DataFrame, DataFrame), FeatureError> {
     let first = as_of_months[0] - PROFILE_MONTHS + 1;
     let last = *as_of_months.last().expect("at least one as-of month");
-    let in_range = col("month")
-        .gt_eq(lit(first))
-        .and(col("month").lt_eq(lit(last)));
-    // One pass over the usage gives the totals per industry group (null for
-    // accounts without one); the portfolio totals add those up.
-    let totals = monthly
-        .clone()
-        .lazy()
-        .filter(in_range)
-        .group_by([col("metric_idx"), col("industry_group"), col("month")])
-        .agg([col("value").sum().alias("total")])
-        .sort(
-            ["metric_idx", "industry_group", "month"],
-            SortMultipleOptions::default().with_nulls_last(true),
-        )
-        .collect()
-        .step("the seasonal profile")?;
+
+    // The portfolio totals add up the totals of the industry groups (and of
+    // the accounts without one) in their sorted order.
     let portfolio_totals = totals
         .clone()
         .lazy()
@@ -68,7 +56,10 @@ pub fn profiles(
         .agg([col("total").sum()]);
 
     let by_industry = profile(
-        totals.lazy().filter(col("industry_group").is_not_null()),
+        totals
+            .clone()
+            .lazy()
+            .filter(col("industry_group").is_not_null()),
         &["metric_idx", "industry_group"],
         "industry",
         (first, last),
