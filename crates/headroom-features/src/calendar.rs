@@ -68,8 +68,7 @@ pub fn month_index_expr(date: Expr) -> Expr {
         - lit(1)
 }
 
-/// The month index and month-end flag of every day in a range, to look up by
-/// day number.
+/// The month index of every day in a range, to look up by day number.
 ///
 /// On a column of millions of dates, a lookup (`gather`) into this table runs
 /// several times faster than `dt().year()` and `dt().month()`, which turn each
@@ -77,7 +76,6 @@ pub fn month_index_expr(date: Expr) -> Expr {
 pub struct DayTable {
     first_day: i32,
     months: Series,
-    month_ends: Series,
 }
 
 impl DayTable {
@@ -91,21 +89,12 @@ impl DayTable {
                 "month".into(),
                 dates.iter().map(|d| month_index(*d)).collect::<Vec<_>>(),
             ),
-            month_ends: Series::new(
-                "month_end".into(),
-                dates.iter().map(|d| is_month_end(*d)).collect::<Vec<_>>(),
-            ),
         }
     }
 
     /// The month index (`Int32`) of a day-number expression within the table.
     pub fn month(&self, days: Expr) -> Expr {
         lit(self.months.clone()).gather(days - lit(self.first_day), false)
-    }
-
-    /// Whether a day-number expression within the table is a month's last day.
-    pub fn is_month_end(&self, days: Expr) -> Expr {
-        lit(self.month_ends.clone()).gather(days - lit(self.first_day), false)
     }
 }
 
@@ -179,18 +168,13 @@ mod tests {
         let df = DataFrame::new(days.len(), vec![Column::new("d".into(), days.clone())]).unwrap();
         let out = df
             .lazy()
-            .select([
-                table.month(col("d")).alias("month"),
-                table.is_month_end(col("d")).alias("end"),
-            ])
+            .select([table.month(col("d")).alias("month")])
             .collect()
             .unwrap();
         let months = out.column("month").unwrap().i32().unwrap();
-        let ends = out.column("end").unwrap().bool().unwrap();
         for (i, d) in days.iter().enumerate() {
             let day = from_epoch_days(*d);
             assert_eq!(months.get(i), Some(month_index(day)), "{day}");
-            assert_eq!(ends.get(i), Some(is_month_end(day)), "{day}");
         }
     }
 

@@ -21,8 +21,9 @@ const RENEWAL_OUTCOMES: [&str; 3] = ["renewed", "expanded", "contracted"];
 
 /// Contracts with account key, day numbers and ARR in the reporting currency.
 ///
-/// Columns: `contract_id`, `acct_idx`, `start_days`, `end_days`, `term_days`,
-/// `arr_rep`, `plan`, `auto_renew`. Contracts of accounts missing from the
+/// Columns: `contract_row` (the row in the contracts table), `contract_id`,
+/// `acct_idx`, `start_days`, `end_days`, `term_days`, `arr_rep`, `plan`,
+/// `auto_renew`. Contracts of accounts missing from the
 /// accounts table are dropped.
 pub fn indexed_contracts(
     contracts: &DataFrame,
@@ -33,13 +34,12 @@ pub fn indexed_contracts(
         .clone()
         .lazy()
         .select([col("account_id"), col("acct_idx")]);
-    join_ordered(
-        contracts.clone().lazy(),
-        keys,
-        &[col("account_id")],
-        JoinType::Inner,
-    )
-    .select([
+    let numbered = contracts
+        .clone()
+        .lazy()
+        .with_row_index("contract_row", None);
+    join_ordered(numbered, keys, &[col("account_id")], JoinType::Inner).select([
+        col("contract_row"),
         col("contract_id"),
         col("acct_idx"),
         days_expr(col("start_date")).alias("start_days"),
@@ -59,8 +59,9 @@ pub struct Active {
     /// `arr`, `renewal_days`, `contract_term_months`, `contracts_active`,
     /// `in_grace`, `auto_renew`, `plan`.
     pub accounts: DataFrame,
-    /// The contracts counted for each active account: `contract_id`,
-    /// `acct_idx`, `as_of_month`, `term_months`.
+    /// The contracts counted for each active account, sorted by account and
+    /// contract: `contract_row`, `contract_id`, `acct_idx`, `as_of_month`,
+    /// `obs_key`, `term_months`.
     pub contracts: DataFrame,
 }
 
@@ -71,19 +72,22 @@ pub fn active(
     churned: LazyFrame,
     dates: &DataFrame,
     grace_days: u32,
+    obs_key: Expr,
 ) -> Result<Active, FeatureError> {
     let as_of = col("as_of_days");
-    let key = [col("acct_idx"), col("as_of_month")];
+    let key = [col("obs_key")];
 
     let last_churn = churned
         .cross_join(dates.clone().lazy(), None)
         .filter(col("churn_days").lt_eq(as_of.clone()))
+        .with_columns([obs_key.clone()])
         .group_by(key.clone())
         .agg([col("churn_days").max().alias("last_churn")]);
 
     let live = contracts
         .cross_join(dates.clone().lazy(), None)
         .filter(col("start_days").lt_eq(as_of.clone()))
+        .with_columns([obs_key])
         .join(
             last_churn,
             key.clone(),
@@ -98,6 +102,8 @@ pub fn active(
         .filter(col("end_days").gt_eq(as_of.clone() - lit(grace_days as i32)))
         .with_columns([col("end_days").gt_eq(as_of).alias("covering")]);
 
+    // Sorted by key and contract so that sums over an account's contracts add
+    // in the same order on every run.
     let chosen = live
         .with_columns([
             over(col("covering").any(true), &key).alias("any_covering"),
@@ -108,10 +114,7 @@ pub fn active(
                 .then(col("covering"))
                 .otherwise(col("end_days").eq(col("latest_end"))),
         )
-        .sort(
-            ["acct_idx", "as_of_month", "contract_id"],
-            SortMultipleOptions::default(),
-        )
+        .sort(["obs_key", "contract_row"], SortMultipleOptions::default())
         .collect()
         .step("the active contracts")?;
 
@@ -119,9 +122,11 @@ pub fn active(
     let contracts = chosen
         .lazy()
         .select([
+            col("contract_row"),
             col("contract_id"),
             col("acct_idx"),
             col("as_of_month"),
+            col("obs_key"),
             (col("term_days").cast(DataType::Float64) / lit(DAYS_PER_MONTH)).alias("term_months"),
         ])
         .collect()
@@ -133,37 +138,30 @@ pub fn active(
 }
 
 fn aggregate_active(chosen: &DataFrame) -> Result<DataFrame, FeatureError> {
-    let nearest_end = col("end_days").min();
     let all_unknown = col("auto_renew").null_count().eq(len());
+    // Rows are in contract order, so ties go to the first contract.
+    let nearest = col("end_days").arg_min();
+    let largest = col("arr_rep").arg_max();
     chosen
         .clone()
         .lazy()
-        .group_by([col("acct_idx"), col("as_of_month")])
+        .group_by([col("obs_key")])
         .agg([
+            col("acct_idx").first(),
+            col("as_of_month").first(),
             col("arr_rep").sum().alias("arr"),
-            nearest_end.clone().alias("renewal_days"),
-            (col("term_days")
-                .filter(col("end_days").eq(nearest_end))
-                .max()
-                .cast(DataType::Float64)
-                / lit(DAYS_PER_MONTH))
-            .alias("contract_term_months"),
+            col("end_days").min().alias("renewal_days"),
+            (col("term_days").get(nearest, false).cast(DataType::Float64) / lit(DAYS_PER_MONTH))
+                .alias("contract_term_months"),
             len().cast(DataType::Float64).alias("contracts_active"),
             col("any_covering").first().not().alias("in_grace"),
             when(all_unknown)
                 .then(lit(NULL).cast(DataType::Boolean))
                 .otherwise(col("auto_renew").any(true))
                 .alias("auto_renew"),
-            col("plan")
-                .sort_by(
-                    [col("arr_rep")],
-                    SortMultipleOptions::default()
-                        .with_order_descending(true)
-                        .with_nulls_last(true),
-                )
-                .first()
-                .alias("plan"),
+            col("plan").get(largest, false).alias("plan"),
         ])
+        .drop(cols(["obs_key"]))
         .collect()
         .step("the active contracts")
 }
@@ -245,38 +243,38 @@ pub fn limits(active: &DataFrame, entitlements: &DataFrame, level_metrics: &[Str
         .otherwise(lit(0.0));
     let unlimited = col("limit").is_null().any(false);
 
-    active
-        .clone()
-        .lazy()
-        .inner_join(
-            effective_entitlements(entitlements),
-            col("contract_id"),
-            col("contract_id"),
-        )
-        .with_columns([
-            monthly_part.alias("part_month"),
-            daily_part.alias("part_day"),
-        ])
-        .sort(
-            ["acct_idx", "as_of_month", "entitlement", "contract_id"],
-            SortMultipleOptions::default(),
-        )
-        .group_by([col("acct_idx"), col("as_of_month"), col("entitlement")])
-        .agg([
-            // NOTE: contracts that disagree on an entitlement's kind or metric
-            // are not reported; the contract with the smallest id decides.
-            col("kind").first(),
-            col("metric").first(),
-            when(unlimited.clone())
-                .then(lit(NULL).cast(DataType::Float64))
-                .otherwise(col("part_month").sum())
-                .alias("lim_month"),
-            when(unlimited)
-                .then(lit(NULL).cast(DataType::Float64))
-                .otherwise(col("part_day").sum())
-                .alias("lim_day"),
-            col("enforcement").eq(lit("hard")).any(true).alias("hard"),
-        ])
+    // The active contracts are sorted by account and contract and the join
+    // keeps that order, so sums over contracts add in the same order on
+    // every run.
+    join_ordered(
+        active.clone().lazy(),
+        effective_entitlements(entitlements),
+        &[col("contract_id")],
+        JoinType::Inner,
+    )
+    .with_columns([
+        monthly_part.alias("part_month"),
+        daily_part.alias("part_day"),
+    ])
+    .group_by([col("obs_key"), col("entitlement")])
+    .agg([
+        col("acct_idx").first(),
+        col("as_of_month").first(),
+        // NOTE: contracts that disagree on an entitlement's kind or metric
+        // are not reported; the first contract in table order decides.
+        col("kind").first(),
+        col("metric").first(),
+        when(unlimited.clone())
+            .then(lit(NULL).cast(DataType::Float64))
+            .otherwise(col("part_month").sum())
+            .alias("lim_month"),
+        when(unlimited)
+            .then(lit(NULL).cast(DataType::Float64))
+            .otherwise(col("part_day").sum())
+            .alias("lim_day"),
+        col("enforcement").eq(lit("hard")).any(true).alias("hard"),
+    ])
+    .drop(cols(["obs_key"]))
 }
 
 /// Entitlements with their measuring metric filled in: a seats entitlement

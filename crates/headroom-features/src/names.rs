@@ -20,12 +20,13 @@ pub struct ColumnNames {
 }
 
 impl ColumnNames {
-    /// Finds the names from the tables as known at the last as-of date.
+    /// Finds the names from the tables as known at the last as-of date;
+    /// `used_metrics` are the metrics with usage rows by then.
     ///
     /// Fails when two names give the same column, when a name gives a column a
     /// summary feature uses, or when the configured primary entitlement does
     /// not exist.
-    pub fn new(ctx: &Context) -> Result<ColumnNames, FeatureError> {
+    pub fn new(ctx: &Context, used_metrics: &[String]) -> Result<ColumnNames, FeatureError> {
         let tables = ctx.tables;
         let started = tables
             .contracts
@@ -63,8 +64,7 @@ impl ColumnNames {
             .collect()
             .step("the engagement metrics")?;
         let measured = distinct_strings(&measured, "metric")?;
-        let engagement: Vec<String> = ctx
-            .used_metrics
+        let engagement: Vec<String> = used_metrics
             .iter()
             .filter(|m| !measured.contains(m))
             .cloned()

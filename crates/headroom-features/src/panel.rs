@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use headroom_data::Rollup;
 use polars::prelude::*;
 
-use crate::calendar::{DayTable, days_expr, epoch_days, from_epoch_days};
+use crate::calendar::{DayTable, days_expr, epoch_days, from_epoch_days, is_month_end};
 use crate::error::{FeatureError, StepContext};
 use crate::exprs::join_ordered;
 
@@ -59,18 +59,25 @@ pub fn split_composite(n_metrics: u32) -> [Expr; 2] {
 /// to keys; it costs about a third of a join for a handful of metrics.
 const COMPARED_METRICS: usize = 16;
 
+/// Usage rows with integer keys.
+pub struct IndexedUsage {
+    /// `acct_idx`, `industry_group`, `metric_idx`, `month`, `date_days`,
+    /// `value`.
+    pub rows: DataFrame,
+    /// Rows of known accounts dropped because their metric was not listed.
+    pub unknown_metric_rows: usize,
+}
+
 /// Selects the usage rows dated on or before `until` and adds integer keys.
 ///
-/// `metrics` lists the metric names by key. Columns: `acct_idx`,
-/// `industry_group`, `metric_idx`, `month`, `date_days`, `value`. Rows of
-/// accounts missing from the accounts table, or of metrics not in `metrics`,
-/// are dropped.
+/// `metrics` lists the metric names by key. Rows of accounts missing from the
+/// accounts table, or of metrics not in `metrics`, are dropped.
 pub fn index_usage(
     usage: &DataFrame,
     accounts: &DataFrame,
     metrics: &[String],
     until: NaiveDate,
-) -> Result<DataFrame, FeatureError> {
+) -> Result<IndexedUsage, FeatureError> {
     let account_keys =
         accounts
             .clone()
@@ -106,15 +113,14 @@ pub fn index_usage(
         .collect()
         .step(step)?;
 
-    let keyed = with_account_keys(dated, account_keys)?.filter(col("acct_idx").is_not_null());
+    let keyed = with_account_keys(dated, account_keys)?;
     let keyed = if metrics.len() <= COMPARED_METRICS {
         keyed.with_columns([metric_key_expr(metrics).alias("metric_idx")])
     } else {
         let index = crate::index::metric_index(metrics)?;
         join_ordered(keyed, index.lazy(), &[col("metric")], JoinType::Left)
     };
-    keyed
-        .filter(col("metric_idx").is_not_null())
+    let rows = keyed
         .select([
             col("acct_idx"),
             col("industry_group"),
@@ -124,7 +130,49 @@ pub fn index_usage(
             col("value"),
         ])
         .collect()
-        .step(step)
+        .step(step)?;
+
+    // Rows of unknown accounts or metrics are dropped; the filter copies every
+    // column, so it runs only when there are such rows.
+    let unknown = ["acct_idx", "metric_idx"]
+        .iter()
+        .map(|name| rows.column(name).map(|c| c.null_count()))
+        .sum::<PolarsResult<usize>>()
+        .step(step)?;
+    if unknown == 0 {
+        return Ok(IndexedUsage {
+            rows,
+            unknown_metric_rows: 0,
+        });
+    }
+    let unknown_metric = col("acct_idx")
+        .is_not_null()
+        .and(col("metric_idx").is_null());
+    let counted = rows
+        .clone()
+        .lazy()
+        .select([unknown_metric.sum().cast(DataType::UInt64).alias("rows")])
+        .collect()
+        .step(step)?;
+    let unknown_metric_rows = counted
+        .column("rows")
+        .and_then(|c| c.u64().cloned())
+        .step(step)?
+        .get(0)
+        .unwrap_or(0) as usize;
+    let rows = rows
+        .lazy()
+        .filter(
+            col("acct_idx")
+                .is_not_null()
+                .and(col("metric_idx").is_not_null()),
+        )
+        .collect()
+        .step(step)?;
+    Ok(IndexedUsage {
+        rows,
+        unknown_metric_rows,
+    })
 }
 
 /// Adds `acct_idx` and `industry_group` to usage rows by `account_id`, in the
@@ -210,9 +258,13 @@ pub struct FirstMonths {
     pub by_metric: Series,
     /// The first month with any usage.
     pub portfolio_start: Option<i32>,
+    /// Whether every row is dated on the last day of a month, so that each
+    /// account, metric and month has one row and needs no rollup.
+    pub monthly_grain: bool,
 }
 
-/// Finds the first usage months in one pass over the usage rows.
+/// Finds the first usage months, and whether the usage is monthly, in one pass
+/// over the usage rows.
 ///
 /// A group-by per account over every usage row costs more than this loop,
 /// which only keeps a running minimum per account and per metric.
@@ -234,6 +286,19 @@ pub fn first_months(
         .column("month")
         .and_then(|c| c.i32().cloned())
         .step(step)?;
+    let days = rows
+        .column("date_days")
+        .and_then(|c| c.i32().cloned())
+        .step(step)?;
+
+    // Month ends of the days the usage spans, looked up per row.
+    let first_day = days.min().unwrap_or(0);
+    let month_ends: Vec<bool> = (first_day..=days.max().unwrap_or(first_day))
+        .map(|d| is_month_end(from_epoch_days(d)))
+        .collect();
+    let monthly_grain = days
+        .into_no_null_iter()
+        .all(|day| month_ends[(day - first_day) as usize]);
 
     let mut by_account: Vec<Option<i32>> = vec![None; n_accounts];
     let mut by_metric: Vec<Option<i32>> = vec![None; n_metrics as usize];
@@ -252,6 +317,7 @@ pub fn first_months(
         by_account: Series::new("first_usage_month".into(), by_account),
         by_metric: Series::new("metric_start".into(), by_metric),
         portfolio_start,
+        monthly_grain,
     })
 }
 
@@ -335,36 +401,9 @@ pub fn totals(
     .step(step)
 }
 
-/// Checks whether every usage row is dated on the last day of a month, so that
-/// each account, metric and month has one row and needs no rollup.
-fn is_monthly_grain(rows: &DataFrame) -> Result<bool, FeatureError> {
-    let days = rows
-        .column("date_days")
-        .and_then(|c| c.i32().cloned())
-        .step("the usage grain")?;
-    let (Some(first), Some(last)) = (days.min(), days.max()) else {
-        return Ok(true);
-    };
-    let table = DayTable::new(first, last);
-    let out = rows
-        .clone()
-        .lazy()
-        .select([table
-            .is_month_end(col("date_days"))
-            .all(true)
-            .alias("monthly")])
-        .collect()
-        .step("the usage grain")?;
-    let flag = out
-        .column("monthly")
-        .and_then(|c| c.bool().cloned())
-        .step("the usage grain")?
-        .get(0);
-    Ok(flag.unwrap_or(true))
-}
-
 /// Rolls usage up to one value per account, metric and month for the months
-/// `first..=last`, each metric by its rollup.
+/// `first..=last`, each metric by its rollup; `monthly_grain` usage (one row
+/// per account, metric and month) is passed through.
 ///
 /// Columns: `acct_idx`, `industry_group`, `metric_idx`, `month`, `value`.
 pub fn monthly(
@@ -372,6 +411,7 @@ pub fn monthly(
     first: i32,
     last: i32,
     rollups: &[(u32, Rollup)],
+    monthly_grain: bool,
 ) -> Result<DataFrame, FeatureError> {
     let in_range = col("month")
         .gt_eq(lit(first))
@@ -383,7 +423,7 @@ pub fn monthly(
         col("month"),
         col("value"),
     ];
-    if is_monthly_grain(rows)? {
+    if monthly_grain {
         let months = rows
             .column("month")
             .and_then(|c| c.i32().cloned())
@@ -580,24 +620,18 @@ fn read_lags(
     Ok(out)
 }
 
-/// Reads the lag columns of every slot at every as-of month.
+/// Selects the rolled-up usage of the months the lag columns read: the
+/// as-of months and the [`LAGS`] - 1 months before the first.
 ///
-/// `monthly` contains the rolled-up usage and `as_of_months` the as-of months
-/// in ascending order. Missing months are zero here; months before a key's
-/// history are masked later.
-///
-/// Columns: `acct_idx`, `metric_idx`, `as_of_month`, `lag0` .. `lag15`.
-pub fn lag_frame(
+/// Columns: `composite`, `offset` (months since the first read), `value`.
+pub fn lag_window(
     monthly: &DataFrame,
-    slots: &Slots,
     n_metrics: u32,
     as_of_months: &[i32],
 ) -> Result<DataFrame, FeatureError> {
     let first = as_of_months[0] - (LAGS as i32 - 1);
     let last = *as_of_months.last().expect("at least one as-of month");
-    let width = (last - first + 1) as usize;
-
-    let rows = monthly
+    monthly
         .clone()
         .lazy()
         .filter(
@@ -613,8 +647,27 @@ pub fn lag_frame(
             col("value"),
         ])
         .collect()
-        .step("the monthly usage panel")?;
-    let panel = Series::new("value".into(), scatter(&rows, slots, width)?);
+        .step("the monthly usage panel")
+}
+
+/// Reads the lag columns of every slot at every as-of month.
+///
+/// `window` contains the rolled-up usage of [`lag_window`] and `as_of_months`
+/// the as-of months in ascending order. Missing months are zero here; months
+/// before a key's history are masked later.
+///
+/// Columns: `acct_idx`, `metric_idx`, `as_of_month`, `lag0` .. `lag15`.
+pub fn lag_frame(
+    window: &DataFrame,
+    slots: &Slots,
+    n_metrics: u32,
+    as_of_months: &[i32],
+) -> Result<DataFrame, FeatureError> {
+    let first = as_of_months[0] - (LAGS as i32 - 1);
+    let last = *as_of_months.last().expect("at least one as-of month");
+    let width = (last - first + 1) as usize;
+    let rows = window;
+    let panel = Series::new("value".into(), scatter(rows, slots, width)?);
 
     let columns: Vec<(String, usize)> = (0..LAGS).map(|k| (lag_name(k), k)).collect();
     let frame = read_lags(&panel, slots, width, first, as_of_months, &columns)?;
@@ -835,6 +888,27 @@ mod tests {
         // Every row starts a run: the row-by-row join.
         let ids = ["a", "c", "a", "x", "b"];
         assert_eq!(keyed(&ids), [Some(0), Some(2), Some(0), None, Some(1)]);
+    }
+
+    #[test]
+    fn index_usage_counts_rows_of_unlisted_metrics() {
+        let day = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
+        let usage = df!(
+            "account_id" => ["a", "a", "x", "b"],
+            "date" => [day; 4],
+            "metric" => ["logins", "api_calls", "api_calls", "api_calls"],
+            "value" => [1.0, 2.0, 3.0, 4.0],
+        )
+        .unwrap();
+        let accounts = keys().collect().unwrap();
+        let indexed = index_usage(&usage, &accounts, &["logins".to_string()], day).unwrap();
+        // Two api_calls rows of known accounts; x is not an account.
+        assert_eq!(indexed.unknown_metric_rows, 2);
+        assert_eq!(indexed.rows.height(), 1);
+        let all = ["api_calls".to_string(), "logins".to_string()];
+        let indexed = index_usage(&usage, &accounts, &all, day).unwrap();
+        assert_eq!(indexed.unknown_metric_rows, 0);
+        assert_eq!(indexed.rows.height(), 3);
     }
 
     #[test]

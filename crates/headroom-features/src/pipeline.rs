@@ -10,7 +10,7 @@ use crate::calendar::{as_of_month, days_expr, epoch_days};
 use crate::contracts::{self, Active};
 use crate::currency;
 use crate::error::{FeatureError, StepContext};
-use crate::exprs::{max_across, min_across, over};
+use crate::exprs::{max_across, min_across};
 use crate::index::{self, distinct_strings};
 use crate::names::ColumnNames;
 use crate::options::FeatureOptions;
@@ -33,8 +33,9 @@ pub struct Context<'a> {
     pub accounts: DataFrame,
     /// Metric names by `metric_idx`.
     pub metrics: Vec<String>,
-    /// Metrics with usage rows on or before `until`, sorted.
-    pub used_metrics: Vec<String>,
+    /// Entitlement names of the contracts started on or before `until`,
+    /// sorted.
+    pub entitlement_names: Vec<String>,
     /// `metric`, `metric_idx`.
     pub metric_index: DataFrame,
     /// The date of the project's first outcome, as days; outcome counts are
@@ -68,7 +69,8 @@ impl<'a> Context<'a> {
 
         let accounts =
             index::account_index(&tables.accounts, options.min_industry_accounts, until)?;
-        let (metrics, used_metrics) = metric_names(tables, until)?;
+        let metrics = metric_names(tables, until, Some(METRIC_SAMPLE_ROWS))?;
+        let entitlement_names = entitlement_names(tables, until)?;
         let metric_index = index::metric_index(&metrics)?;
         let first_outcome_days = tables
             .outcomes
@@ -87,10 +89,17 @@ impl<'a> Context<'a> {
             dates: dates_frame,
             accounts,
             metrics,
-            used_metrics,
+            entitlement_names,
             metric_index,
             first_outcome_days,
         })
+    }
+
+    /// Replaces the metric list (sorted names) and its index.
+    fn set_metrics(&mut self, metrics: Vec<String>) -> Result<(), FeatureError> {
+        self.metric_index = index::metric_index(&metrics)?;
+        self.metrics = metrics;
+        Ok(())
     }
 
     pub fn n_metrics(&self) -> u32 {
@@ -102,6 +111,52 @@ impl<'a> Context<'a> {
             .iter()
             .position(|m| m == name)
             .map(|i| i as u32)
+    }
+
+    /// The one-integer key of an account and as-of month (`obs_key`,
+    /// `UInt64`) from `acct_idx` and `as_of_month`.
+    pub fn obs_key(&self) -> Expr {
+        let span = (self.last_month() - self.first_month() + 1) as u64;
+        (col("acct_idx").cast(DataType::UInt64) * lit(span)
+            + (col("as_of_month") - lit(self.first_month())).cast(DataType::UInt64))
+        .alias("obs_key")
+    }
+
+    /// The one-integer key of an account, metric and as-of month
+    /// (`series_key`, `UInt64`).
+    pub fn series_key(&self) -> Expr {
+        let span = (self.last_month() - self.first_month() + 1) as u64;
+        (composite_expr(self.n_metrics()) * lit(span)
+            + (col("as_of_month") - lit(self.first_month())).cast(DataType::UInt64))
+        .alias("series_key")
+    }
+
+    /// `as_of_days` of the row's `as_of_month`.
+    pub fn as_of_days(&self) -> Expr {
+        let first = self.first_month();
+        let span = (self.last_month() - first + 1) as usize;
+        let mut days: Vec<Option<i32>> = vec![None; span];
+        let months = self
+            .dates
+            .column("as_of_month")
+            .and_then(|c| c.i32().cloned());
+        let values = self
+            .dates
+            .column("as_of_days")
+            .and_then(|c| c.i32().cloned());
+        if let (Ok(months), Ok(values)) = (months, values) {
+            for (month, value) in months.iter().zip(values.iter()) {
+                if let Some(month) = month {
+                    days[(month - first) as usize] = value;
+                }
+            }
+        }
+        let table = Series::new("as_of_days".into(), days);
+        lookup(
+            &table,
+            (col("as_of_month") - lit(first)).cast(DataType::UInt32),
+        )
+        .alias("as_of_days")
     }
 
     /// The number of possible composite keys: accounts times metrics.
@@ -118,16 +173,43 @@ impl<'a> Context<'a> {
     }
 }
 
-/// Lists the metrics to index: usage metrics seen on or before `until` and
-/// every metric an entitlement of a contract started by then names, sorted.
-/// Returns them with the usage metrics alone.
+/// Lists the entitlement names of the contracts started on or before `until`,
+/// sorted.
+fn entitlement_names(tables: &Tables, until: NaiveDate) -> Result<Vec<String>, FeatureError> {
+    let started = tables
+        .contracts
+        .clone()
+        .lazy()
+        .filter(days_expr(col("start_date")).lt_eq(lit(epoch_days(until))))
+        .select([col("contract_id")]);
+    let names = tables
+        .entitlements
+        .clone()
+        .lazy()
+        .semi_join(started, col("contract_id"), col("contract_id"))
+        .select([col("entitlement").unique()])
+        .collect()
+        .step("the entitlement names")?;
+    distinct_strings(&names, "entitlement")
+}
+
+/// Usage rows read for a first list of metric names; the list is checked
+/// against every row when the usage is indexed.
+const METRIC_SAMPLE_ROWS: usize = 1_000_000;
+
+/// Lists the metrics to index, sorted: the usage metrics dated on or before
+/// `until` (in the first `sample` rows only, when given) and every metric an
+/// entitlement of a contract started by then names.
 fn metric_names(
     tables: &Tables,
     until: NaiveDate,
-) -> Result<(Vec<String>, Vec<String>), FeatureError> {
-    let used = tables
-        .usage
-        .clone()
+    sample: Option<usize>,
+) -> Result<Vec<String>, FeatureError> {
+    let usage = match sample {
+        Some(rows) => tables.usage.head(Some(rows)),
+        None => tables.usage.clone(),
+    };
+    let used = usage
         .lazy()
         .filter(days_expr(col("date")).lt_eq(lit(epoch_days(until))))
         .select([col("metric").unique()])
@@ -144,12 +226,11 @@ fn metric_names(
         .select([col("metric").unique()])
         .collect()
         .step("the metric list")?;
-    let used = distinct_strings(&used, "metric")?;
-    let mut names = used.clone();
+    let mut names = distinct_strings(&used, "metric")?;
     names.extend(distinct_strings(&entitled, "metric")?);
     names.sort();
     names.dedup();
-    Ok((names, used))
+    Ok(names)
 }
 
 /// Computes the features of every active account at each of `dates` (sorted,
@@ -160,10 +241,22 @@ pub fn compute(
     options: &FeatureOptions,
 ) -> Result<DataFrame, FeatureError> {
     let mut clock = Clock::start();
-    let ctx = Context::new(tables, dates, options)?;
-    clock.lap("context");
+    let mut ctx = Context::new(tables, dates, options)?;
     let reporting = currency::reporting(tables, ctx.until)?;
-    let names = ColumnNames::new(&ctx)?;
+    clock.lap("context");
+
+    let mut usage = panel::index_usage(&tables.usage, &ctx.accounts, &ctx.metrics, ctx.until)?;
+    if usage.unknown_metric_rows > 0 {
+        // The sampled metric list missed a metric: list them all and index again.
+        ctx.set_metrics(metric_names(tables, ctx.until, None)?)?;
+        usage = panel::index_usage(&tables.usage, &ctx.accounts, &ctx.metrics, ctx.until)?;
+    }
+    let rows = usage.rows;
+    clock.lap("rows");
+    let contracts = contracts::indexed_contracts(&tables.contracts, &ctx.accounts, &reporting);
+    let starts = Starts::new(&ctx, &rows, contracts.clone())?;
+    let names = ColumnNames::new(&ctx, &starts.used_metrics(&ctx.metrics)?)?;
+    clock.lap("starts");
     tracing::debug!(
         dates = dates.len(),
         accounts = ctx.accounts.height(),
@@ -171,22 +264,24 @@ pub fn compute(
         "computing features"
     );
 
-    let contracts = contracts::indexed_contracts(&tables.contracts, &ctx.accounts, &reporting);
     let churned = contracts::churned(&tables.outcomes, &ctx.accounts);
-    let active = contracts::active(contracts.clone(), churned, &ctx.dates, options.grace_days)?;
+    let active = contracts::active(
+        contracts.clone(),
+        churned,
+        &ctx.dates,
+        options.grace_days,
+        ctx.obs_key(),
+    )?;
     clock.lap("active");
     let limits = limits(&ctx, &active)?;
     clock.lap("limits");
 
-    let rows = panel::index_usage(&tables.usage, &ctx.accounts, &ctx.metrics, ctx.until)?;
-    clock.lap("rows");
-    let starts = Starts::new(&ctx, &rows, contracts.clone())?;
-    clock.lap("starts");
     let monthly = panel::monthly(
         &rows,
         ctx.first_month() - PROFILE_MONTHS.max(LAGS as i32) + 1,
         ctx.last_month(),
         &rollups(&ctx),
+        starts.monthly_grain,
     )?;
     clock.lap("monthly");
     let lags = lags(&ctx, &rows, &monthly, &limits, &active, &starts)?;
@@ -294,6 +389,8 @@ pub struct Starts {
     pub metric_start_frame: DataFrame,
     /// The first month with any usage in the portfolio.
     pub portfolio_start: Option<i32>,
+    /// Whether all usage is dated on month ends (one row per month).
+    pub monthly_grain: bool,
 }
 
 impl Starts {
@@ -325,7 +422,19 @@ impl Starts {
             metric_start: firsts.by_metric,
             metric_start_frame,
             portfolio_start: firsts.portfolio_start,
+            monthly_grain: firsts.monthly_grain,
         })
+    }
+
+    /// Lists the metrics with usage rows, by name.
+    pub fn used_metrics(&self, metrics: &[String]) -> Result<Vec<String>, FeatureError> {
+        let starts = self.metric_start.i32().step("the history starts")?;
+        Ok(metrics
+            .iter()
+            .zip(starts.iter())
+            .filter(|(_, start)| start.is_some())
+            .map(|(name, _)| name.clone())
+            .collect())
     }
 
     /// Returns the first month with data of one metric.
@@ -406,8 +515,9 @@ fn lags(
     active: &Active,
     starts: &Starts,
 ) -> Result<DataFrame, FeatureError> {
-    let slots = series_keys(ctx, monthly, limits, active)?;
-    let frame = match panel::lag_frame(monthly, &slots, ctx.n_metrics(), &ctx.months) {
+    let window = panel::lag_window(monthly, ctx.n_metrics(), &ctx.months)?;
+    let slots = series_keys(ctx, &window, limits, active)?;
+    let frame = match panel::lag_frame(&window, &slots, ctx.n_metrics(), &ctx.months) {
         Err(
             err @ FeatureError::Polars {
                 step: "the monthly usage panel",
@@ -443,24 +553,17 @@ fn lags(
 }
 
 /// Lists the account and metric pairs whose lags are read: every pair with
-/// usage in the lag window, every seats or metered entitlement, and the
+/// usage in the lag `window`, every seats or metered entitlement, and the
 /// primary metric of every active account.
 fn series_keys(
     ctx: &Context,
-    monthly: &DataFrame,
+    window: &DataFrame,
     limits: &DataFrame,
     active: &Active,
 ) -> Result<Slots, FeatureError> {
     let n = ctx.n_metrics();
-    let window_start = ctx.first_month() - LAGS as i32 + 1;
     let composite = || composite_expr(n).alias("composite");
-    let used = monthly
-        .clone()
-        .lazy()
-        .filter(col("month").gt_eq(lit(window_start)))
-        .select([composite()])
-        .collect()
-        .step("the series keys")?;
+    let used = window.select(["composite"]).step("the series keys")?;
     let entitled = limits
         .clone()
         .lazy()
@@ -498,7 +601,6 @@ fn series_rows(
     by_industry: &DataFrame,
     portfolio: &DataFrame,
 ) -> Result<DataFrame, FeatureError> {
-    let key = [col("acct_idx"), col("as_of_month")];
     let columns = [
         col("acct_idx"),
         col("as_of_month"),
@@ -516,15 +618,13 @@ fn series_rows(
         .select(columns.clone());
     let mut parts = vec![entitled.clone()];
     if let Some(primary) = ctx.metric_idx(&ctx.options.primary_metric) {
-        let fallback = active
-            .accounts
-            .clone()
-            .lazy()
-            .select(key.clone())
+        let with_key =
+            |lf: LazyFrame| lf.select([col("acct_idx"), col("as_of_month"), ctx.obs_key()]);
+        let fallback = with_key(active.accounts.clone().lazy())
             .join(
-                entitled.clone().select(key.clone()),
-                key.clone(),
-                key.clone(),
+                with_key(entitled.clone()),
+                [col("obs_key")],
+                [col("obs_key")],
                 JoinArgs::new(JoinType::Anti),
             )
             .with_columns([
@@ -538,25 +638,30 @@ fn series_rows(
             .select(columns);
         parts.push(fallback);
     }
-    let series_key = [col("acct_idx"), col("as_of_month"), col("metric_idx")];
+    let lags = lags
+        .clone()
+        .lazy()
+        .with_columns([ctx.series_key()])
+        .drop(cols(["acct_idx", "metric_idx", "as_of_month"]));
+    let industry = ctx
+        .accounts
+        .column("industry_group")
+        .step("the series rows")?;
     let industry_key = [col("as_of_month"), col("metric_idx"), col("industry_group")];
     let portfolio_key = [col("as_of_month"), col("metric_idx")];
 
     concat(parts, UnionArgs::default())
         .step("the series rows")?
+        .with_columns([
+            ctx.series_key(),
+            ctx.obs_key(),
+            lookup(industry.as_materialized_series(), col("acct_idx")).alias("industry_group"),
+            ctx.as_of_days(),
+        ])
         .join(
-            lags.clone().lazy(),
-            series_key.clone(),
-            series_key,
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            ctx.accounts
-                .clone()
-                .lazy()
-                .select([col("acct_idx"), col("industry_group")]),
-            [col("acct_idx")],
-            [col("acct_idx")],
+            lags,
+            [col("series_key")],
+            [col("series_key")],
             JoinArgs::new(JoinType::Left),
         )
         .join(
@@ -571,30 +676,17 @@ fn series_rows(
             portfolio_key,
             JoinArgs::new(JoinType::Left),
         )
-        .join(
-            ctx.dates
-                .clone()
-                .lazy()
-                .select([col("as_of_month"), col("as_of_days")]),
-            [col("as_of_month")],
-            [col("as_of_month")],
-            JoinArgs::new(JoinType::Left),
-        )
         .with_columns(series::limit_and_own_index())
         .with_columns(series::utilization_and_index())
         .with_columns(series::adjusted())
         .with_columns(series::features())
         .with_columns([series::limit_date()])
-        .with_columns(
-            [primary_key(ctx.options.primary_entitlement.as_deref()).alias("primary_key")],
-        )
-        .with_columns([col("primary_key")
-            .eq(over(col("primary_key").min(), &key))
+        .with_columns([primary_rank(ctx).alias("primary_rank")])
+        .sort(["obs_key", "primary_rank"], SortMultipleOptions::default())
+        .with_columns([col("obs_key")
+            .neq(col("obs_key").shift(lit(1)))
+            .fill_null(lit(true))
             .alias("is_primary")])
-        .sort(
-            ["acct_idx", "as_of_month", "primary_key"],
-            SortMultipleOptions::default(),
-        )
         .select(series_output())
         .collect()
         .step("the series features")
@@ -619,25 +711,41 @@ fn series_output() -> Vec<Expr> {
     columns
 }
 
-/// Builds a sort key whose smallest value per account picks its primary
+/// Builds a rank whose smallest value per account picks its primary
 /// entitlement: the configured one, else seats, else a limited entitlement,
 /// else an unlimited one, with ties broken by name. The primary-metric row of
 /// an account without entitlements comes last.
-fn primary_key(configured: Option<&str>) -> Expr {
-    let configured = match configured {
+fn primary_rank(ctx: &Context) -> Expr {
+    let configured = match ctx.options.primary_entitlement.as_deref() {
         Some(name) => col("entitlement").eq(lit(name)).fill_null(lit(false)),
         None => lit(false),
     };
-    let rank = when(configured)
-        .then(lit("0"))
+    let class = when(configured)
+        .then(lit(0u64))
         .when(col("kind").eq(lit("seats")))
-        .then(lit("1"))
+        .then(lit(1u64))
         .when(col("lim_month").is_not_null())
-        .then(lit("2"))
+        .then(lit(2u64))
         .when(col("entitlement").is_not_null())
-        .then(lit("3"))
-        .otherwise(lit("4"));
-    concat_str([rank, col("entitlement").fill_null(lit(""))], "|", false)
+        .then(lit(3u64))
+        .otherwise(lit(4u64));
+    let names = (ctx.entitlement_names.len() + 1) as u64;
+    let position = name_position(col("entitlement"), &ctx.entitlement_names)
+        .cast(DataType::UInt64)
+        .fill_null(lit(names - 1));
+    class.cast(DataType::UInt64) * lit(names) + position
+}
+
+/// The position of a text expression's value in the sorted `names` (`UInt32`,
+/// null when absent), by a chain of comparisons.
+pub fn name_position(value: Expr, names: &[String]) -> Expr {
+    let mut position = lit(NULL).cast(DataType::UInt32);
+    for (idx, name) in names.iter().enumerate().rev() {
+        position = when(value.clone().eq(lit(name.as_str())))
+            .then(lit(idx as u32).cast(DataType::UInt32))
+            .otherwise(position);
+    }
+    position
 }
 
 /// Adoption of the boolean features of the active contracts, per account and
@@ -671,15 +779,18 @@ fn adoption(
         &[keys.column("composite").step("the feature adoption")?],
         ctx.key_space(),
     )?;
-    let usage = panel::feature_use(rows, &slots, n, &ctx.months)?;
-    let series_key = [col("acct_idx"), col("as_of_month"), col("metric_idx")];
+    let usage = panel::feature_use(rows, &slots, n, &ctx.months)?
+        .lazy()
+        .with_columns([ctx.series_key()])
+        .drop(cols(["acct_idx", "metric_idx", "as_of_month"]));
 
     features
         .lazy()
+        .with_columns([ctx.series_key()])
         .join(
-            usage.lazy(),
-            series_key.clone(),
-            series_key,
+            usage,
+            [col("series_key")],
+            [col("series_key")],
             JoinArgs::new(JoinType::Left),
         )
         .with_columns([starts.metric_start_month()])
