@@ -41,13 +41,13 @@ fn snapshot_row_is_returned_exactly() {
     let header = store
         .write_snapshot(
             new_snapshot("2024-06-30"),
-            vec![row("A-1", 0.123456789012345678)],
+            vec![row("A-1", 0.123_456_789_012_345_68)],
         )
         .unwrap();
 
     let stored = store.snapshot_row(header.id, "A-1").unwrap().unwrap();
 
-    assert_eq!(stored, row("A-1", 0.123456789012345678));
+    assert_eq!(stored, row("A-1", 0.123_456_789_012_345_68));
     assert_eq!(store.snapshot_row(header.id, "Z-9").unwrap(), None);
 }
 

@@ -152,6 +152,9 @@ impl LineReader {
     }
 }
 
+/// Ledger records seen earlier in the file, by primary key, with their line.
+type SeenRecords<R> = HashMap<Vec<u8>, (u64, R)>;
+
 /// The snapshot whose rows are being read.
 struct OpenSnapshot {
     id: SnapshotId,
@@ -182,8 +185,8 @@ struct Checker<'a> {
     models: HashSet<(ModelKind, String)>,
     champions: HashSet<ModelKind>,
     decision_seqs: HashSet<u64>,
-    outcomes: HashMap<Vec<u8>, (u64, OutcomeRecord)>,
-    interventions: HashMap<Vec<u8>, (u64, Intervention)>,
+    outcomes: SeenRecords<OutcomeRecord>,
+    interventions: SeenRecords<Intervention>,
     records: u64,
 }
 
@@ -564,7 +567,7 @@ impl<'a> Checker<'a> {
         &mut self,
         number: u64,
         record: R,
-        seen: fn(&mut Self) -> &mut HashMap<Vec<u8>, (u64, R)>,
+        seen: fn(&mut Self) -> &mut SeenRecords<R>,
     ) -> Result<bool, StoreError> {
         if let Err(problem) = record.validate() {
             return Err(self.reader.error(
