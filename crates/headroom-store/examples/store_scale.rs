@@ -20,11 +20,14 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let accounts: u64 = args
         .next()
-        .map(|text| text.parse().expect("the first argument is the number of accounts"))
+        .map(|text| {
+            text.parse()
+                .expect("the first argument is the number of accounts")
+        })
         .unwrap_or(1_000_000);
     let base = args.next().map(PathBuf::from);
-    let temp = tempfile::tempdir_in(base.unwrap_or_else(std::env::temp_dir))
-        .expect("a temporary folder");
+    let temp =
+        tempfile::tempdir_in(base.unwrap_or_else(std::env::temp_dir)).expect("a temporary folder");
     let dir = temp.path().join("store");
 
     println!("accounts: {accounts}");
@@ -35,13 +38,16 @@ fn main() {
     measure_export(&dir, temp.path());
 }
 
-/// A row with the shape scoring writes: three reasons and one alert.
+/// Builds a row with the shape scoring writes: three reasons and one alert.
 fn account_row(index: u64) -> SnapshotRow {
     let p_churn = (index % 997) as f64 / 997.0;
     SnapshotRow {
         account_id: format!("ACC-{index:08}"),
-        customer_segment: Some(["enterprise", "mid-market", "smb"][(index % 3) as usize].to_string()),
-        health_segment: ["at-risk", "watch", "healthy", "expansion"][(index % 4) as usize].to_string(),
+        customer_segment: Some(
+            ["enterprise", "mid-market", "smb"][(index % 3) as usize].to_string(),
+        ),
+        health_segment: ["at-risk", "watch", "healthy", "expansion"][(index % 4) as usize]
+            .to_string(),
         p_churn: Some(p_churn),
         p_expansion: Some(1.0 - p_churn),
         arr: 1_000.0 + (index % 50_000) as f64 * 3.7,
@@ -52,7 +58,11 @@ fn account_row(index: u64) -> SnapshotRow {
             .map(|k| Reason {
                 feature: format!("feature_{k}"),
                 contribution: p_churn - 0.25 * k as f64,
-                text: format!("{} of 50 seats active, down {}% in 3 months", index % 50, k * 10),
+                text: format!(
+                    "{} of 50 seats active, down {}% in 3 months",
+                    index % 50,
+                    k * 10
+                ),
             })
             .collect(),
         alerts: vec![Alert {
@@ -84,8 +94,14 @@ fn measure_write(dir: &Path, accounts: u64) -> SnapshotId {
 
     let start = Instant::now();
     store.close().expect("close the store");
-    println!("close (flush + seal): {:.2} s", start.elapsed().as_secs_f64());
-    println!("store size: {:.1} MiB", folder_size(dir) as f64 / (1 << 20) as f64);
+    println!(
+        "close (flush + seal): {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
+    println!(
+        "store size: {:.1} MiB",
+        folder_size(dir) as f64 / (1 << 20) as f64
+    );
     header.id
 }
 

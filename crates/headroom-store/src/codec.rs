@@ -21,7 +21,7 @@ pub const KEY_FORMAT: u8 = 1;
 /// The format byte that starts every value this build writes.
 pub const VALUE_FORMAT: u8 = 1;
 
-/// Why stored bytes could not be decoded.
+/// The reason stored bytes could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     /// The bytes end before the record does.

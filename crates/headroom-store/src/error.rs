@@ -55,7 +55,7 @@ pub enum StoreError {
     Damaged {
         /// The damaged file, or the store folder.
         path: PathBuf,
-        /// What is wrong.
+        /// The problem found.
         detail: String,
     },
 
@@ -101,15 +101,15 @@ pub enum StoreError {
         kind: &'static str,
         /// The 1-based position in the batch.
         index: usize,
-        /// Where the record came from and which account it is about.
+        /// The record's source and account.
         origin: String,
         /// The field.
         field: &'static str,
         /// The field's value as given.
         value: String,
-        /// What is wrong with it.
+        /// The problem with the value.
         problem: &'static str,
-        /// What to change.
+        /// The fix to apply.
         hint: &'static str,
     },
 
@@ -166,9 +166,9 @@ pub enum StoreError {
         kind: &'static str,
         /// The version concerned (empty when there is none).
         version: String,
-        /// Why the action does not apply.
+        /// The reason the action does not apply.
         reason: &'static str,
-        /// What to do instead.
+        /// The action to take instead.
         hint: &'static str,
     },
 
@@ -179,13 +179,13 @@ pub enum StoreError {
         path: PathBuf,
         /// The 1-based line number (0 when the file as a whole is at fault).
         line: u64,
-        /// What is wrong.
+        /// The problem found.
         message: String,
-        /// What to change.
+        /// The fix to apply.
         hint: String,
     },
 
-    /// The store already holds records and the import was not asked to merge.
+    /// The store already contains records and the import was not asked to merge.
     #[error(
         "the store at {path} already holds {records} records; importing {backup} would mix two histories\nhint: pass --merge to add the backup's records that are not stored yet, or import into a project without a store"
     )]

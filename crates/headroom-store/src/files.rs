@@ -73,8 +73,8 @@ pub struct Seal {
     pub files: Vec<SealedFile>,
 }
 
-/// Whether `dir` holds nothing but, perhaps, a lock file left by a creation that
-/// did not finish.
+/// Returns whether `dir` is missing or contains nothing but a lock file left by
+/// a creation that did not finish.
 pub fn is_vacant(dir: &Path) -> Result<bool, StoreError> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -213,7 +213,7 @@ pub fn check_structure(dir: &Path) -> Result<(), StoreError> {
 /// Lists every file under the sled folder with its size and CRC-32.
 ///
 /// NOTE: this reads the whole store, at about 1.5 GB/s on the benchmark
-/// machine (experiments/store-scale.md); a store of many million-account
+/// machine (experiments/store-scale.md). A store of many million-account
 /// snapshots pays seconds per open and close.
 pub fn compute_seal(dir: &Path) -> Result<Seal, StoreError> {
     let mut files = Vec::new();

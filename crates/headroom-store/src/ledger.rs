@@ -3,7 +3,7 @@
 //!
 //! Each record is stored under `d`, date, account, discriminator (the outcome
 //! word's code, or the intervention kind), so a date range is one prefix scan
-//! in date order. An index entry `a`, account, date, discriminator holds the
+//! in date order. An index entry `a`, account, date, discriminator contains the
 //! primary key, for the account queries. Both go into one sled batch.
 
 use std::collections::HashMap;
@@ -132,7 +132,7 @@ impl LedgerRecord for Intervention {
     }
 }
 
-/// The first and last day of a calendar month; `None` for an invalid month.
+/// Returns the first and last day of a calendar month; `None` for an invalid month.
 pub fn month_bounds(year: i32, month: u32) -> Option<(NaiveDate, NaiveDate)> {
     let first = NaiveDate::from_ymd_opt(year, month, 1)?;
     let next = match month {
@@ -146,8 +146,8 @@ pub fn month_bounds(year: i32, month: u32) -> Option<(NaiveDate, NaiveDate)> {
     Some((first, last))
 }
 
-/// The smallest key above every key that starts with `prefix`; `None` when
-/// there is none.
+/// Returns the smallest key above every key that starts with `prefix`; `None`
+/// when there is none.
 fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut end = prefix.to_vec();
     while let Some(last) = end.pop() {
@@ -249,12 +249,12 @@ impl Store {
         Ok((batch, receipt))
     }
 
-    /// Every outcome, by date, then account, then outcome.
+    /// Lists every outcome by date, then account, then outcome.
     pub fn outcomes(&self) -> Result<Vec<OutcomeRecord>, StoreError> {
         self.all_records()
     }
 
-    /// The outcomes dated from `from` to `to`, both included, in date order.
+    /// Lists the outcomes dated from `from` to `to`, both included, in date order.
     pub fn outcomes_between(
         &self,
         from: NaiveDate,
@@ -263,8 +263,8 @@ impl Store {
         self.records_between(from, to)
     }
 
-    /// The outcomes of one calendar month, in date order; none for an invalid
-    /// month.
+    /// Lists the outcomes of one calendar month in date order; none for an
+    /// invalid month.
     pub fn outcomes_in_month(
         &self,
         year: i32,
@@ -276,17 +276,18 @@ impl Store {
         }
     }
 
-    /// One account's outcomes, in date order.
+    /// Lists one account's outcomes in date order.
     pub fn outcomes_for_account(&self, account_id: &str) -> Result<Vec<OutcomeRecord>, StoreError> {
         self.records_for_account(account_id)
     }
 
-    /// Every intervention, by date, then account, then kind.
+    /// Lists every intervention by date, then account, then kind.
     pub fn interventions(&self) -> Result<Vec<Intervention>, StoreError> {
         self.all_records()
     }
 
-    /// The interventions dated from `from` to `to`, both included, in date order.
+    /// Lists the interventions dated from `from` to `to`, both included, in date
+    /// order.
     pub fn interventions_between(
         &self,
         from: NaiveDate,
@@ -295,7 +296,7 @@ impl Store {
         self.records_between(from, to)
     }
 
-    /// One account's interventions, in date order.
+    /// Lists one account's interventions in date order.
     pub fn interventions_for_account(
         &self,
         account_id: &str,

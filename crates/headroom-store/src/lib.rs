@@ -3,9 +3,9 @@
 //! that owns the paths, the lock and the versioned encodings.
 //!
 //! This crate sits beside the pipeline and depends on none of its crates.
-//! Scoring writes a [`Snapshot`] per run; `outcomes import` appends
-//! [`OutcomeRecord`]s; the monthly review reads both (outcomes of a month, the
-//! snapshot taken a lead time before); retraining registers models and
+//! Scoring writes a [`Snapshot`] per run, and `outcomes import` appends
+//! [`OutcomeRecord`]s. The monthly review reads both: the outcomes of a month
+//! and the snapshot taken a lead time before. Retraining registers models and
 //! promotes or rejects them. `headroom store export` and `import` move
 //! everything through a JSON-lines backup.
 //!

@@ -72,12 +72,12 @@ impl Store {
         self.apply(&self.trees().notes, batch)
     }
 
-    /// One note; `None` when no note has the id.
+    /// Returns one note; `None` when no note has the id.
     pub fn note(&self, id: NoteId) -> Result<Option<AccountNote>, StoreError> {
         self.get(&self.trees().notes, NOTES_TREE, &note_key(id))
     }
 
-    /// Every note, in id order.
+    /// Lists every note in id order.
     pub fn notes(&self) -> Result<Vec<AccountNote>, StoreError> {
         self.scan(
             &self.trees().notes,
@@ -86,7 +86,7 @@ impl Store {
         )
     }
 
-    /// One account's notes, in id order.
+    /// Lists one account's notes in id order.
     pub fn notes_for_account(&self, account_id: &str) -> Result<Vec<AccountNote>, StoreError> {
         let prefix = KeyBuilder::new(ACCOUNT_TAG).str(account_id).finish();
         let mut notes = Vec::new();
@@ -103,8 +103,8 @@ impl Store {
         Ok(notes)
     }
 
-    /// The notes that apply on `date` (written on or before it, ending on or
-    /// after it), in id order.
+    /// Lists the notes that apply on `date` (written on or before it, ending on
+    /// or after it) in id order.
     pub fn notes_active_at(&self, date: NaiveDate) -> Result<Vec<AccountNote>, StoreError> {
         let start = KeyBuilder::new(UNTIL_TAG).date(date).finish();
         let prefix = KeyBuilder::new(UNTIL_TAG).finish();

@@ -33,7 +33,7 @@ macro_rules! word_enum {
             /// Every value, in code order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
-            /// The word used in files, messages and the command line.
+            /// Returns the word used in files, messages and the command line.
             pub fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $word),+
@@ -80,7 +80,7 @@ macro_rules! word_enum {
 }
 
 word_enum! {
-    /// What happened to an account at a renewal or contract change.
+    /// The event that ended or changed an account's contract.
     Outcome, "outcome" {
         /// The contract renewed at about the same ARR.
         Renewed = (1, "renewed"),
@@ -94,7 +94,7 @@ word_enum! {
 }
 
 word_enum! {
-    /// What an account team expects of an account for a while.
+    /// The account team's expectation for an account over a period.
     Expectation, "expectation" {
         /// Usage will drop (a seasonal pause, a team leaving) without churn risk.
         Drop = (1, "drop"),
@@ -108,7 +108,7 @@ word_enum! {
 }
 
 word_enum! {
-    /// Which of the two models a registry entry is.
+    /// The model kind of a registry entry.
     ModelKind, "model kind" {
         /// Predicts that the account churns in the horizon.
         Churn = (1, "churn"),
@@ -118,7 +118,7 @@ word_enum! {
 }
 
 word_enum! {
-    /// Where a registered model stands.
+    /// The state of a registered model.
     ModelStatus, "model status" {
         /// Registered, never promoted or rejected.
         Candidate = (1, "candidate"),
@@ -145,7 +145,7 @@ word_enum! {
     }
 }
 
-/// Where a ledger record came from: a file and its 1-based line (the header is
+/// The origin of a ledger record: a file and its 1-based line (the header is
 /// line 1), or a person typing it.
 ///
 /// Its text form is `PATH:LINE` or `manual`.
@@ -329,7 +329,7 @@ pub struct OutcomeRecord {
     pub arr_after: Option<f64>,
     /// The reason given, if any.
     pub reason: Option<String>,
-    /// Where the record came from.
+    /// The origin of the record.
     pub source: Source,
     /// When the record was stored.
     pub recorded_at: DateTime<Utc>,
@@ -346,7 +346,7 @@ pub struct Intervention {
     pub kind: String,
     /// A free-text note.
     pub note: Option<String>,
-    /// Where the record came from.
+    /// The origin of the record.
     pub source: Source,
     /// When the record was stored.
     pub recorded_at: DateTime<Utc>,
@@ -372,7 +372,7 @@ pub struct NewNote {
     pub text: String,
     /// The last day the note applies.
     pub until: NaiveDate,
-    /// What the team expects of the account until then.
+    /// The team's expectation until then.
     pub expectation: Expectation,
     /// When the note was written.
     pub created_at: DateTime<Utc>,
@@ -389,15 +389,15 @@ pub struct AccountNote {
     pub text: String,
     /// The last day the note applies.
     pub until: NaiveDate,
-    /// What the team expects of the account until then.
+    /// The team's expectation until then.
     pub expectation: Expectation,
     /// When the note was written.
     pub created_at: DateTime<Utc>,
 }
 
 impl AccountNote {
-    /// Whether the note applies on `date`: from the day it was written to
-    /// `until`, both included.
+    /// Returns whether the note applies on `date`: from the day it was written
+    /// to `until`, both included.
     pub fn is_active_at(&self, date: NaiveDate) -> bool {
         self.created_at.date_naive() <= date && date <= self.until
     }
@@ -435,7 +435,7 @@ pub struct ModelRecord {
     pub trained_at: DateTime<Utc>,
     /// The metrics summary as JSON text.
     pub metrics_json: String,
-    /// Where the model stands.
+    /// The model's state in the registry.
     pub status: ModelStatus,
 }
 
@@ -471,7 +471,7 @@ pub struct Decision {
     pub seq: u64,
     /// Churn or expansion.
     pub kind: ModelKind,
-    /// What was decided.
+    /// The decision taken.
     pub action: DecisionAction,
     /// The model the decision is about: the new champion for a promotion or a
     /// rollback, the candidate for a rejection.
@@ -621,8 +621,8 @@ impl OutcomeRecord {
         Ok(())
     }
 
-    /// Whether two records with the same identity carry the same facts;
-    /// `source` and `recorded_at` say how the record arrived and are ignored.
+    /// Returns whether two records with the same identity carry the same facts.
+    /// `source` and `recorded_at` describe how the record arrived and are ignored.
     pub(crate) fn same_facts(&self, other: &OutcomeRecord) -> bool {
         self.contract_id == other.contract_id
             && same_f64(self.arr_before, other.arr_before)
@@ -638,7 +638,7 @@ impl Intervention {
         Ok(())
     }
 
-    /// Whether two records with the same identity carry the same note.
+    /// Returns whether two records with the same identity carry the same note.
     pub(crate) fn same_facts(&self, other: &Intervention) -> bool {
         self.note == other.note
     }

@@ -1,7 +1,7 @@
 //! The model registry: every trained model, the champion of each kind, and a
 //! log of promotions, rejections and rollbacks.
 //!
-//! The `models` tree holds models under `m`, kind, version; the champion
+//! The `models` tree contains models under `m`, kind, version; the champion
 //! pointer of each kind under `c`, kind; and decisions under `l`, sequence
 //! number. Every change of state (statuses, pointer, log entry) is one batch.
 
@@ -72,7 +72,7 @@ impl Store {
         Ok(record)
     }
 
-    /// The registered models, of one kind or all, by kind and training time.
+    /// Lists the registered models, of one kind or all, by kind and training time.
     pub fn models(&self, kind: Option<ModelKind>) -> Result<Vec<ModelRecord>, StoreError> {
         let prefix = match kind {
             Some(kind) => KeyBuilder::new(MODEL_TAG).u8(kind.code()).finish(),
@@ -90,7 +90,7 @@ impl Store {
         self.get(&self.trees().models, MODELS_TREE, &model_key(kind, version))
     }
 
-    /// The champion of a kind; `None` before the first promotion.
+    /// Returns the champion of a kind; `None` before the first promotion.
     pub fn champion(&self, kind: ModelKind) -> Result<Option<ModelRecord>, StoreError> {
         let Some(version) = self.champion_version(kind)? else {
             return Ok(None);
@@ -239,8 +239,8 @@ impl Store {
         Ok(decision)
     }
 
-    /// The decision log, of one kind or all, in the order the decisions were
-    /// made.
+    /// Lists the decision log, of one kind or all, in the order the decisions
+    /// were made.
     pub fn decisions(&self, kind: Option<ModelKind>) -> Result<Vec<Decision>, StoreError> {
         let all: Vec<Decision> = self.scan(
             &self.trees().models,
@@ -253,7 +253,7 @@ impl Store {
             .collect())
     }
 
-    /// The champion that the latest promotion of `version` replaced.
+    /// Finds the champion that the latest promotion of `version` replaced.
     fn replaced_by_promotion(
         &self,
         kind: ModelKind,
@@ -373,8 +373,8 @@ fn validate_model(new: &NewModel) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Whether a stored model and a new registration carry the same content;
-/// the status is the registry's and is ignored.
+/// Returns whether a stored model and a new registration carry the same
+/// content. The status belongs to the registry and is ignored.
 fn same_model(stored: &ModelRecord, new: &ModelRecord) -> bool {
     stored.artifact_json == new.artifact_json
         && stored.trained_at == new.trained_at

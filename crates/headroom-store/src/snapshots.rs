@@ -4,8 +4,8 @@
 //! `snapshot_rows` tree, so a review can look up the few accounts with an
 //! outcome without reading a million rows. The header (`h`, id) and its date
 //! index (`t`, as-of date, id) go into the `snapshots` tree in one batch after
-//! the last row: the header is the commit point, and rows without a header
-//! (a run that failed or was killed) are invisible and swept by the next write.
+//! the last row, so the header is the commit point. Rows without a header (a
+//! run that failed or was killed) are invisible and swept by the next write.
 
 use std::collections::HashSet;
 use std::ops::Bound;
@@ -170,8 +170,8 @@ impl Store {
         Ok(())
     }
 
-    /// The distinct snapshot ids in the rows tree, found by skipping from one
-    /// id's rows to the next rather than reading every row.
+    /// Lists the distinct snapshot ids in the rows tree, skipping from one id's
+    /// rows to the next rather than reading every row.
     fn row_snapshot_ids(&self) -> Result<Vec<SnapshotId>, StoreError> {
         let tree = &self.trees().snapshot_rows;
         let mut ids = Vec::new();
@@ -199,7 +199,7 @@ impl Store {
             .map_err(|source| self.sled_error(source))
     }
 
-    /// Every stored snapshot, by as-of date and then id.
+    /// Lists every stored snapshot by as-of date, then id.
     pub fn snapshots(&self) -> Result<Vec<SnapshotHeader>, StoreError> {
         let tree = &self.trees().snapshots;
         let mut headers = Vec::new();
@@ -211,12 +211,12 @@ impl Store {
         Ok(headers)
     }
 
-    /// The header of a snapshot; `None` when no snapshot has the id.
+    /// Returns the header of a snapshot; `None` when no snapshot has the id.
     pub fn snapshot(&self, id: SnapshotId) -> Result<Option<SnapshotHeader>, StoreError> {
         self.get(&self.trees().snapshots, SNAPSHOTS_TREE, &header_key(id))
     }
 
-    /// The rows of a snapshot in account id order, read lazily.
+    /// Returns an iterator over a snapshot's rows in account id order, read lazily.
     ///
     /// Fails with `SnapshotNotFound` when no snapshot has the id.
     pub fn snapshot_rows(&self, id: SnapshotId) -> Result<SnapshotRows<'_>, StoreError> {
@@ -229,8 +229,8 @@ impl Store {
         })
     }
 
-    /// One account's row of a snapshot; `None` when the run did not score the
-    /// account.
+    /// Returns one account's row of a snapshot; `None` when the run did not
+    /// score the account.
     ///
     /// Fails with `SnapshotNotFound` when no snapshot has the id.
     pub fn snapshot_row(
@@ -248,7 +248,7 @@ impl Store {
         )
     }
 
-    /// A snapshot with all its rows in memory.
+    /// Reads a snapshot with all its rows into memory.
     ///
     /// Fails with `SnapshotNotFound` when no snapshot has the id.
     pub fn load_snapshot(&self, id: SnapshotId) -> Result<Snapshot, StoreError> {
@@ -259,12 +259,12 @@ impl Store {
         Ok(Snapshot { header, rows })
     }
 
-    /// The latest snapshot whose as-of date is at least `lead_days` days before
-    /// `date`; among runs on the same date, the last one stored. `None` when
-    /// there is none.
+    /// Finds the latest snapshot whose as-of date is at least `lead_days` days
+    /// before `date`; among runs on the same date, the last one stored. `None`
+    /// when there is none.
     ///
-    /// A review of outcomes on `date` compares them with what headroom said
-    /// `lead_days` earlier.
+    /// A review of outcomes on `date` compares them with the scores headroom
+    /// gave `lead_days` earlier.
     pub fn latest_snapshot_before(
         &self,
         date: NaiveDate,

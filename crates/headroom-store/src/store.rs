@@ -13,7 +13,7 @@ use crate::files::{self, DB_DIR, Manifest, STORE_FORMAT, StoreLock};
 /// The store folder inside a project.
 pub const PROJECT_STORE_DIR: &str = "store";
 
-/// How [`Store::open_with`] treats a missing store.
+/// The behaviour of [`Store::open_with`] when the store is missing or present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpenMode {
     /// Open an existing store; fail with `NotFound` when there is none.
@@ -95,14 +95,14 @@ pub struct Store {
 }
 
 impl Store {
-    /// The store folder of a project: `PROJECT/store`.
+    /// Returns the store folder of a project: `PROJECT/store`.
     pub fn project_dir(project: &Path) -> PathBuf {
         project.join(PROJECT_STORE_DIR)
     }
 
     /// Opens an existing store.
     ///
-    /// Fails with `NotFound` when the folder holds no store, `TooNew` when a
+    /// Fails with `NotFound` when the folder contains no store, `TooNew` when a
     /// newer headroom wrote it, `Locked` when another process uses it, and
     /// `Damaged` when its files fail the checks; in all these cases the folder
     /// is left as it was.
@@ -112,7 +112,7 @@ impl Store {
 
     /// Creates a store in a missing or empty folder.
     ///
-    /// Fails with `AlreadyExists` when the folder holds anything.
+    /// Fails with `AlreadyExists` when the folder contains anything.
     pub fn create(dir: impl AsRef<Path>) -> Result<Store, StoreError> {
         Store::open_with(dir, OpenMode::Create)
     }
@@ -122,7 +122,7 @@ impl Store {
         Store::open_with(dir, OpenMode::OpenOrCreate)
     }
 
-    /// Opens or creates a store as `mode` says.
+    /// Opens or creates a store as `mode` requests.
     pub fn open_with(dir: impl AsRef<Path>, mode: OpenMode) -> Result<Store, StoreError> {
         let dir = dir.as_ref().to_path_buf();
         let vacant = files::is_vacant(&dir)?;
@@ -230,7 +230,7 @@ impl Store {
         Trees::open(db, dir)
     }
 
-    /// The store folder.
+    /// Returns the store folder.
     pub fn path(&self) -> &Path {
         &self.dir
     }
@@ -249,8 +249,8 @@ impl Store {
 
     /// Flushes, closes sled, writes the seal and releases the lock.
     ///
-    /// Fails when the last flush or the seal cannot be written; the store then
-    /// has no seal and its next open checks its recovery on a copy first.
+    /// Fails when the last flush or the seal cannot be written. The store then
+    /// has no seal, so its next open checks its recovery on a copy first.
     pub fn close(mut self) -> Result<(), StoreError> {
         self.shutdown()
     }
@@ -264,6 +264,10 @@ impl Store {
         drop(trees);
         flushed?;
 
+        // NOTE: sled 0.34 may still shrink its file on a pool thread after the
+        // last handle is dropped (when it frees the final log segment). The
+        // seal would then name the old size and the next open would report
+        // damage; this was not seen in the tests or the benchmark.
         let seal = files::compute_seal(&self.dir)?;
         files::write_seal(&self.dir, &seal)?;
         self.lock.take();
@@ -398,7 +402,7 @@ impl Drop for Store {
     }
 }
 
-/// Checks the format number sled holds against this build's.
+/// Checks the format number stored in sled against this build's.
 fn check_format(db: &sled::Db, dir: &Path) -> Result<(), StoreError> {
     let meta = db.open_tree(META_TREE).map_err(|source| StoreError::Sled {
         path: dir.to_path_buf(),
@@ -451,7 +455,7 @@ pub struct StoreCounts {
 }
 
 impl StoreCounts {
-    /// All records together.
+    /// Returns the number of records of all kinds.
     pub fn total(&self) -> u64 {
         self.snapshots
             + self.snapshot_rows
@@ -486,8 +490,8 @@ impl Store {
         })
     }
 
-    /// Whether the store holds no records (a new store, or one whose
-    /// unfinished snapshot rows are all it has).
+    /// Returns whether the store contains no records: a new store, or one whose
+    /// only content is the rows of an unfinished snapshot.
     pub fn is_empty(&self) -> Result<bool, StoreError> {
         let trees = self.trees();
         for tree in [

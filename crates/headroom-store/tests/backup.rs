@@ -12,8 +12,8 @@ use headroom_store::{
 };
 use serde_json::json;
 
-/// A store with every kind of record, including numbers whose shortest
-/// decimal form has 17 digits.
+/// Creates a store with every kind of record, including numbers whose
+/// shortest decimal form has 17 digits.
 fn filled_store(path: &Path) -> Store {
     let store = Store::create(path).unwrap();
     store
@@ -142,7 +142,7 @@ fn import_into_non_empty_store_needs_merge() {
         .unwrap_err();
 
     // 2 snapshots + 3 rows + 2 outcomes + 1 intervention + 1 note + 2 models
-    // + 2 decisions; champion pointers are not counted as records.
+    // + 2 decisions = 13. Champion pointers are not counted as records.
     assert!(
         matches!(err, StoreError::ImportIntoNonEmpty { records: 13, .. }),
         "{err}"

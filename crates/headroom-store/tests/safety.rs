@@ -90,7 +90,7 @@ fn lock_is_released_on_close() {
 }
 
 #[test]
-fn garbled_db_file_is_damaged_and_left_as_is() {
+fn garbled_db_file_is_damaged() {
     let dir = tempfile::tempdir().unwrap();
     let path = closed_store(dir.path());
     let db_file = path.join("db").join("db");
@@ -107,7 +107,7 @@ fn garbled_db_file_is_damaged_and_left_as_is() {
 }
 
 #[test]
-fn truncated_db_file_is_damaged_and_left_as_is() {
+fn truncated_db_file_is_damaged() {
     let dir = tempfile::tempdir().unwrap();
     let path = closed_store(dir.path());
     let db_file = path.join("db").join("db");
@@ -127,7 +127,7 @@ fn truncated_db_file_is_damaged_and_left_as_is() {
     assert_eq!(folder_bytes(&path), before);
 }
 
-/// The truncation message names the size found and the size sealed.
+/// Checks that the truncation message names the size found and the size sealed.
 fn err_text_mentions_sizes(path: &Path) -> bool {
     let err = Store::open(path).unwrap_err().to_string();
     err.contains("bytes") && err.contains("when headroom last closed the store")
@@ -243,13 +243,11 @@ fn unsealed_garbage_is_damaged_and_left_as_is() {
     let result = Store::open(&path);
 
     match result {
+        // sled 0.34.7 reads this pattern as an empty log, so the check that
+        // catches it is the missing format record, found in the scratch copy.
         Err(StoreError::Damaged { .. }) => {}
         Err(other) => panic!("expected a damaged-store error, got: {other}"),
-        Ok(store) => {
-            // sled may read garbage as an empty log; then the format record
-            // must be missing and the open must have failed.
-            panic!("garbage opened as a store with {:?}", store.counts());
-        }
+        Ok(store) => panic!("garbage opened as a store with {:?}", store.counts()),
     }
     assert_eq!(folder_bytes(&path), before);
 }

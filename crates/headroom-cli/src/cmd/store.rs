@@ -30,7 +30,7 @@ enum StoreCommand {
     /// store, creating the store if the project has none.
     ///
     /// Every line is checked before anything is written. A store that already
-    /// holds records is refused unless --merge is given.
+    /// contains records is rejected unless --merge is given.
     Import(ImportArgs),
 }
 

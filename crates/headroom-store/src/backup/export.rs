@@ -12,7 +12,7 @@ use crate::records::{Decision, Intervention, ModelKind, ModelRecord, OutcomeReco
 use crate::registry::MODEL_TAG;
 use crate::store::{MODELS_TREE, Store};
 
-/// What an export wrote.
+/// The counts of records an export wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ExportSummary {
     /// Snapshot headers.

@@ -28,14 +28,14 @@ use crate::store::{META_NEXT_NOTE, META_NEXT_SNAPSHOT, MODELS_TREE, Store};
 /// Records written per sled batch during an import.
 const IMPORT_BATCH: usize = 10_000;
 
-/// How an import treats a store that already holds records.
+/// The behaviour of an import when the store already contains records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportMode {
     /// Import only into a store without records; fail with
     /// `ImportIntoNonEmpty` otherwise.
     IntoEmpty,
     /// Add the backup's records that are not stored yet. A record stored with
-    /// the same identity and content is skipped; one stored with the same
+    /// the same identity and content is skipped. A record stored with the same
     /// identity and other content rejects the import before anything is
     /// written. Importing the same backup twice adds nothing the second time.
     Merge,
@@ -59,7 +59,7 @@ impl KindCounts {
     }
 }
 
-/// What an import wrote, per record kind.
+/// The counts of records an import wrote, per record kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ImportSummary {
     /// Snapshot headers.
@@ -125,7 +125,7 @@ impl LineReader {
         })
     }
 
-    /// The next parsed line with its number; `None` at the end of the file.
+    /// Reads and parses the next line with its number; `None` at the end of the file.
     fn next_line(&mut self) -> Result<Option<(u64, Line)>, StoreError> {
         let Some(text) = self.lines.next() else {
             return Ok(None);
@@ -194,12 +194,12 @@ impl Store {
     /// Imports a backup written by [`Store::export_jsonl`] and returns what it
     /// added. Nothing is written unless every line of the file checks out.
     ///
-    /// Fails with `ImportIntoNonEmpty` in `IntoEmpty` mode when the store holds
+    /// Fails with `ImportIntoNonEmpty` in `IntoEmpty` mode when the store contains
     /// records, and with `Backup`, naming the line, for a malformed, truncated
     /// or newer-format file or a record that conflicts with a stored one.
     ///
     /// NOTE: the second pass writes snapshots and ledger chunks in separate
-    /// batches; an I/O failure in the middle of it leaves part of the backup
+    /// batches. An I/O failure in the middle of it leaves part of the backup
     /// stored, and running the import again with `Merge` completes it.
     pub fn import_jsonl(&self, path: &Path, mode: ImportMode) -> Result<ImportSummary, StoreError> {
         if mode == ImportMode::IntoEmpty && !self.is_empty()? {
@@ -226,7 +226,7 @@ impl Store {
         Ok(plan.summary)
     }
 
-    /// The second pass: writes what the first pass planned.
+    /// Writes what the first pass planned (the second pass).
     fn write_backup(&self, path: &Path, plan: &Plan) -> Result<(), StoreError> {
         let mut reader = LineReader::open(path)?;
         let mut pending_header: Option<SnapshotHeader> = None;
