@@ -314,3 +314,28 @@ fn store_export_to_file_writes_nothing_on_failure() {
     assert!(!out.exists());
     assert!(!root.path().join("backup.jsonl.partial").exists());
 }
+
+#[test]
+fn store_import_of_bad_backup_creates_no_store() {
+    let root = tempfile::tempdir().unwrap();
+    let backup = root.path().join("backup.jsonl");
+    fs::write(&backup, "{\"type\":\"header\",\"format\":1}\n").unwrap();
+
+    let output = headroom()
+        .args(["store", "import"])
+        .arg(&backup)
+        .arg("--project")
+        .arg(root.path())
+        .output()
+        .unwrap();
+
+    assert!(!output.status.success());
+    assert_eq!(
+        stderr_of(&output),
+        format!(
+            "error: invalid backup {} line 1: the file ends without its end line, so it is truncated\nhint: export the store again, or use the complete copy of the backup; nothing was imported\n",
+            backup.display()
+        )
+    );
+    assert!(!Store::project_dir(root.path()).exists());
+}

@@ -402,3 +402,51 @@ mod tests {
         assert_eq!(prefix_end(&[0xff, 0xff]), None);
     }
 }
+
+#[cfg(test)]
+mod key_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::codec::KeyReader;
+    use crate::records::strategies::{arb_intervention, arb_outcome};
+
+    proptest! {
+        #[test]
+        fn outcome_keys_round_trip(record in arb_outcome()) {
+            let key = record.primary_key();
+            let mut reader = KeyReader::new(&key, DATE_TAG).unwrap();
+            prop_assert_eq!(reader.date().unwrap(), record.date);
+            prop_assert_eq!(reader.str().unwrap(), record.account_id.clone());
+            prop_assert_eq!(reader.u8().unwrap(), record.outcome.code());
+            prop_assert!(reader.finish().is_ok());
+
+            let index = record.account_key();
+            let mut reader = KeyReader::new(&index, ACCOUNT_TAG).unwrap();
+            prop_assert_eq!(reader.str().unwrap(), record.account_id.clone());
+            prop_assert_eq!(reader.date().unwrap(), record.date);
+            prop_assert_eq!(reader.u8().unwrap(), record.outcome.code());
+            prop_assert!(reader.finish().is_ok());
+        }
+
+        #[test]
+        fn outcome_keys_sort_by_date_and_differ_by_identity(a in arb_outcome(), b in arb_outcome()) {
+            let identity = |r: &OutcomeRecord| (r.date, r.account_id.clone(), r.outcome.code());
+            let (key_a, key_b) = (a.primary_key(), b.primary_key());
+            prop_assert_eq!(key_a == key_b, identity(&a) == identity(&b));
+            if a.date != b.date {
+                prop_assert_eq!(key_a < key_b, a.date < b.date);
+            }
+        }
+
+        #[test]
+        fn intervention_keys_round_trip(record in arb_intervention()) {
+            let key = record.primary_key();
+            let mut reader = KeyReader::new(&key, DATE_TAG).unwrap();
+            prop_assert_eq!(reader.date().unwrap(), record.date);
+            prop_assert_eq!(reader.str().unwrap(), record.account_id.clone());
+            prop_assert_eq!(reader.str().unwrap(), record.kind.clone());
+            prop_assert!(reader.finish().is_ok());
+        }
+    }
+}

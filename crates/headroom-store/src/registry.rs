@@ -396,3 +396,29 @@ fn registry_state(
         hint,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn model_key_round_trips(kind in prop::sample::select(ModelKind::ALL), version in ".{0,16}") {
+            let key = model_key(kind, &version);
+            let mut reader = KeyReader::new(&key, MODEL_TAG).unwrap();
+            prop_assert_eq!(reader.u8().unwrap(), kind.code());
+            prop_assert_eq!(reader.str().unwrap(), version);
+            prop_assert!(reader.finish().is_ok());
+        }
+
+        #[test]
+        fn decision_keys_sort_by_sequence(a in any::<u64>(), b in any::<u64>()) {
+            prop_assert_eq!(decision_key(a).cmp(&decision_key(b)), a.cmp(&b));
+            let key = decision_key(a);
+            let mut reader = KeyReader::new(&key, DECISION_TAG).unwrap();
+            prop_assert_eq!(reader.u64().unwrap(), a);
+        }
+    }
+}

@@ -374,3 +374,42 @@ fn repeated_account(index: usize, row: &SnapshotRow) -> StoreError {
         hint: "give each account one row per scoring run",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::codec::tests::arb_date;
+
+    proptest! {
+        #[test]
+        fn date_key_round_trips(as_of in arb_date(), id in any::<u64>()) {
+            let key = date_key(as_of, SnapshotId(id));
+            let mut reader = KeyReader::new(&key, DATE_TAG).unwrap();
+            prop_assert_eq!(reader.date().unwrap(), as_of);
+            prop_assert_eq!(reader.u64().unwrap(), id);
+            prop_assert!(reader.finish().is_ok());
+        }
+
+        #[test]
+        fn date_keys_sort_by_date_then_id(
+            a in (arb_date(), any::<u64>()),
+            b in (arb_date(), any::<u64>()),
+        ) {
+            let key_a = date_key(a.0, SnapshotId(a.1));
+            let key_b = date_key(b.0, SnapshotId(b.1));
+            prop_assert_eq!(key_a.cmp(&key_b), a.cmp(&b));
+        }
+
+        #[test]
+        fn row_key_round_trips_and_stays_in_its_snapshot(id in any::<u64>(), account in ".{0,16}") {
+            let key = row_key(SnapshotId(id), &account);
+            prop_assert!(key.starts_with(&rows_prefix(SnapshotId(id))));
+            let mut reader = KeyReader::new(&key, ROW_TAG).unwrap();
+            prop_assert_eq!(reader.u64().unwrap(), id);
+            prop_assert_eq!(reader.str().unwrap(), account);
+            prop_assert!(reader.finish().is_ok());
+        }
+    }
+}

@@ -34,7 +34,12 @@ fn killed_after_append_keeps_outcomes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_appends_then_waits", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_appends_then_waits",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, &path)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -157,9 +157,23 @@ fn import(args: ImportArgs) -> anyhow::Result<()> {
         false => ImportMode::IntoEmpty,
     };
 
-    let store = Store::open_or_create(Store::project_dir(&args.project))?;
-    let summary = store.import_jsonl(&args.file, mode)?;
+    let store_dir = Store::project_dir(&args.project);
+    let created = !store_dir.exists();
+    let store = Store::open_or_create(&store_dir)?;
+    let imported = store.import_jsonl(&args.file, mode);
     store.close()?;
+
+    // A rejected backup leaves the project as it was: without a store if it
+    // had none.
+    let summary = match imported {
+        Ok(summary) => summary,
+        Err(err) => {
+            if created {
+                let _ = std::fs::remove_dir_all(&store_dir);
+            }
+            return Err(err.into());
+        }
+    };
 
     eprintln!(
         "imported {} records from {} ({} already present)",
