@@ -31,6 +31,9 @@ struct Cli {
 enum Command {
     /// Print the version.
     Version,
+
+    /// Back up and restore the project's store.
+    Store(cmd::store::StoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
             println!("headroom {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Store(args) => cmd::store::run(args),
     };
 
     match result {
