@@ -31,6 +31,10 @@ struct Cli {
 enum Command {
     /// Print the version.
     Version,
+    /// Check a folder of exports against the data contract and report what was found.
+    Validate(cmd::validate::ValidateArgs),
+    /// Validate a folder of exports and write the normalized tables into a project.
+    Import(cmd::import::ImportArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +46,8 @@ fn main() -> ExitCode {
             println!("headroom {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Validate(args) => cmd::validate::run(&args),
+        Command::Import(args) => cmd::import::run(&args),
     };
 
     match result {
