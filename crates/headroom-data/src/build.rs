@@ -1145,13 +1145,16 @@ fn text_values(df: &DataFrame, header: &str) -> Vec<Option<String>> {
         .collect()
 }
 
-/// Rows whose trimmed cell equals one of the rule's texts.
+/// Rows whose trimmed cell equals one of the rule's texts (`""` matches blank cells).
 fn rule_mask(rule: &RowRule, headers: &HashMap<String, String>, df: &DataFrame) -> BooleanChunked {
     let wanted = rule.equals.values();
     let values = text_values(df, &headers[&rule.column]);
     values
         .into_iter()
-        .map(|v| Some(v.is_some_and(|v| wanted.iter().any(|w| w.trim() == v))))
+        .map(|v| {
+            let text = v.as_deref().unwrap_or("");
+            Some(wanted.iter().any(|w| w.trim() == text))
+        })
         .collect()
 }
 

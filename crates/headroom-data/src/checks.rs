@@ -546,7 +546,7 @@ fn above_limits(frames: &Frames, report: &mut Report) {
             col("kind")
                 .eq(lit("seats"))
                 .and(col("metric").is_not_null())
-                .and(col("limit").is_not_null()),
+                .and(col("limit").gt(lit(0.0))),
         )
         .join(
             frames[&TableKind::Contracts].clone().lazy(),

@@ -343,6 +343,13 @@ fn parse_money_column(
             out.push(None);
             continue;
         };
+        if input.currencies.is_some_and(|c| c.get(position).is_none()) {
+            // The row's currency cell is blank or invalid and already reported;
+            // its amount cannot be read without it.
+            failed.push(position);
+            out.push(None);
+            continue;
+        }
         let parsed = row_currency(input, position).and_then(|currency| {
             let amount = match input.percent {
                 true => parse_percent(cell, number)?,

@@ -190,6 +190,7 @@ pub(crate) fn outcome_anniversaries(
     let mut dates: Vec<Option<i32>> = Vec::new();
     let mut derived = 0usize;
     let mut sources = 0usize;
+    let mut without_start = 0usize;
     let existing = date_values(df, "date");
     for i in 0..df.height() {
         let Some(step) = every[i] else {
@@ -198,6 +199,7 @@ pub(crate) fn outcome_anniversaries(
             continue;
         };
         let (Some(start), Some(until)) = (starts[i], untils[i].or(data_end)) else {
+            without_start += 1;
             continue;
         };
         sources += 1;
@@ -221,6 +223,18 @@ pub(crate) fn outcome_anniversaries(
         .with_column(date_column("date", dates))
         .unwrap_or_else(|e| frame_err(e));
     *df = expanded;
+    if without_start > 0 {
+        report.push(
+            Issue::new(
+                Severity::Warning,
+                Check::Derived,
+                format!("{without_start} row(s) with a blank anniversary start date produced no outcomes"),
+            )
+            .table(TableKind::Outcomes)
+            .hint("fill in the start date column named by anniversaries.start")
+            .count(without_start),
+        );
+    }
     report.push(
         Issue::new(
             Severity::Note,

@@ -242,7 +242,7 @@ pub struct SourceSpec {
 pub struct RowRule {
     /// The source column.
     pub column: String,
-    /// The texts that match (compared after trimming).
+    /// The texts that match (compared after trimming; `""` matches blank cells).
     pub equals: OneOrMany,
     /// Why matching rows are dropped, for the report.
     pub reason: Option<String>,
