@@ -4,8 +4,8 @@
 //! parsed column by column, and stacked. Every frame carries two bookkeeping
 //! columns, `__file` (an index into the loader's file list) and `__row` (the
 //! 0-based data row in that file), so that later checks can name the line of
-//! any row; helper columns for derivations (`__term_months`, ...) ride along
-//! until the derivations have run.
+//! any row. Helper columns for derivations (`__term_months`, ...) stay until
+//! the derivations have run.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -91,7 +91,7 @@ pub(crate) struct Loader<'a> {
 }
 
 impl<'a> Loader<'a> {
-    /// A loader of the files under `dir` with `mapping`.
+    /// Creates a loader of the files under `dir` with `mapping`.
     pub(crate) fn new(dir: &'a Path, mapping: &'a Mapping) -> Loader<'a> {
         Loader {
             dir,
@@ -119,7 +119,7 @@ impl<'a> Loader<'a> {
         table
     }
 
-    /// The trimmed texts of some columns of a file, across its parts, or `None`
+    /// Reads the trimmed texts of some columns of a file, across its parts, or `None`
     /// (with an error in the report) when the file or a column is missing.
     pub(crate) fn column_texts(
         &mut self,
@@ -142,7 +142,7 @@ impl<'a> Loader<'a> {
         Some(out)
     }
 
-    /// The part files of a source name, read once and shared between sources.
+    /// Returns the part files of a source name, read once and shared between sources.
     fn parts(&mut self, file: &str, separator: u8) -> Option<Vec<(u32, DataFrame)>> {
         let relative = self.mapping.file_path(file);
         if let Some(cached) = self.parts.get(&relative) {
@@ -423,7 +423,7 @@ impl<'a> Loader<'a> {
         DataFrame::new(height, columns).expect("columns share the frame's height")
     }
 
-    /// The values of one contract column: parsed from a source column, a
+    /// Builds the values of one contract column: parsed from a source column, a
     /// constant, a template, or null.
     fn column_values(
         &mut self,
@@ -859,7 +859,7 @@ impl<'a> Loader<'a> {
             .into_column()
     }
 
-    /// The term in months of each contract row, from the open-end rule.
+    /// Reads the term in months of each contract row, from the open-end rule.
     fn open_end_terms(&mut self, ctx: &SourceCtx, df: &DataFrame, rows: &IdxCa) -> Column {
         let height = df.height();
         let Some(open_end) = &ctx.source.open_end else {
@@ -1060,7 +1060,7 @@ static ANNIV_END_SPEC: ColumnSpec = ColumnSpec {
     required: false,
 };
 
-/// Whether a required column of a source is filled by a derivation later.
+/// Returns whether a derivation fills a required column of a source later.
 fn derived_later(source: &SourceSpec, column: &str) -> bool {
     match column {
         "end_date" => source.open_end.is_some(),
@@ -1098,7 +1098,7 @@ fn referenced_columns(source: &SourceSpec) -> Vec<String> {
     names
 }
 
-/// The `{field}` names of a template.
+/// Lists the `{field}` names of a template.
 pub(crate) fn template_fields(template: &str) -> Vec<String> {
     let mut fields = Vec::new();
     let mut rest = template;
@@ -1134,7 +1134,7 @@ fn render_template(
     StringChunked::from_iter_options(name.into(), rendered).into_series()
 }
 
-/// The trimmed, non-blank texts of a column.
+/// Reads the trimmed, non-blank texts of a column.
 fn text_values(df: &DataFrame, header: &str) -> Vec<Option<String>> {
     let column = df.column(header).expect("checked header");
     let text = column.cast(&DataType::String).expect("casts to text");

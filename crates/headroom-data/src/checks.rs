@@ -18,7 +18,7 @@ use crate::report::{Check, Issue, Location, Report, Severity, group};
 /// At most this many offending rows are listed per check; the rest are counted.
 const MAX_LISTED_ROWS: usize = 200;
 
-/// Where rows live: the part files by `__file` index.
+/// The part files, indexed by the `__file` column of every frame.
 pub(crate) struct Files<'a>(pub &'a [PathBuf]);
 
 impl Files<'_> {

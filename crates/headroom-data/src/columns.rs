@@ -72,7 +72,7 @@ impl ColumnInput<'_> {
         trimmed.is_empty() || self.formats.nulls.iter().any(|n| n == trimmed)
     }
 
-    /// The cell text after the mapping's value map.
+    /// Applies the mapping's value map to a cell text.
     fn mapped<'t>(&'t self, text: &'t str) -> &'t str {
         let Some(values) = self.values else {
             return text;
@@ -374,8 +374,8 @@ fn parse_money_column(
     Float64Chunked::from_iter_options(input.spec.name.into(), out.into_iter()).into_series()
 }
 
-/// The date format of a column: the configured one, or one detected from the
-/// cells. Detection reads ISO dates, and day-first or month-first dates only
+/// Returns the date format of a column: the configured one, or one detected
+/// from the cells. Detection reads ISO dates, and day-first or month-first dates only
 /// when some cell has a day above 12 and no cell implies the other order.
 fn date_format_of(
     input: &ColumnInput,

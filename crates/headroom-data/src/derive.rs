@@ -1,7 +1,9 @@
-//! Rules that derive rows or cells after the sources are read: renewal dates of
-//! open-ended contracts, start dates from a term, renewal outcomes on
-//! anniversaries, account exclusions, usage combined to a grain, the metric
-//! that measures each entitlement, and limits of 0 read as unlimited.
+//! Rules that derive rows or cells after the sources are read.
+//!
+//! They set renewal dates of open-ended contracts and start dates from a term,
+//! add renewal outcomes on anniversaries, drop excluded accounts, combine usage
+//! to a grain, name the metric that measures each entitlement, and read limits
+//! of 0 as unlimited.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -25,7 +27,7 @@ fn frame_err(err: PolarsError) -> ! {
     panic!("table operation on frames of the contract schema failed: {err}")
 }
 
-/// The latest date in any date column of the tables as read.
+/// Returns the latest date in any date column of the tables as read.
 pub(crate) fn data_end(frames: &Frames) -> Option<NaiveDate> {
     let mut latest: Option<i32> = None;
     for (kind, df) in frames {
@@ -57,7 +59,7 @@ pub(crate) fn add_months(date: NaiveDate, months: i64) -> Option<NaiveDate> {
     }
 }
 
-/// The last day of a date's month.
+/// Returns the last day of a date's month.
 pub(crate) fn month_end(date: NaiveDate) -> NaiveDate {
     let first = date.with_day(1).expect("day 1 exists");
     add_months(first, 1)
@@ -152,7 +154,7 @@ pub(crate) fn contract_dates(df: &mut DataFrame, end: Option<NaiveDate>, report:
     }
 }
 
-/// The first date `start + k * term` months (k >= 1) that is after `after`.
+/// Returns the first date `start + k * term` months (k >= 1) after `after`.
 pub(crate) fn next_anniversary(start: NaiveDate, term: i32, after: NaiveDate) -> Option<NaiveDate> {
     if term <= 0 {
         return None;
@@ -545,7 +547,7 @@ pub(crate) fn normalize_limits(df: &mut DataFrame, report: &mut Report) {
 /// the ruled column of each row.
 pub(crate) type RuleRows = (String, Vec<Option<String>>, Vec<Option<String>>);
 
-/// The accounts `[exclude]` names: listed ids and ids matched by rules, with
+/// Collects the accounts `[exclude]` names, listed or matched by a rule, with
 /// the reason for each.
 pub(crate) fn excluded_ids(mapping: &Mapping, rule_rows: &[RuleRows]) -> BTreeMap<String, String> {
     let mut excluded = BTreeMap::new();

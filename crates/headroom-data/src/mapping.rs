@@ -1,8 +1,8 @@
 //! Mapping files: how a foreign export becomes the contract tables, without
 //! editing the export.
 //!
-//! A mapping names the files, maps their columns to contract columns, and says
-//! how cells are written (date formats, yes/no words, thousands separators,
+//! A mapping names the files, maps their columns to contract columns, and
+//! describes how cells are written (date formats, yes/no words, thousands separators,
 //! currency, percents). Each contract table is built from one or more sources
 //! (`[[outcomes]]` may list a churn-events file and an upgrade flag of a
 //! subscriptions file). docs/mapping.md documents every key.
@@ -45,7 +45,7 @@ pub struct Mapping {
     /// Month rollup per usage metric.
     #[serde(default)]
     pub rollups: BTreeMap<String, Rollup>,
-    /// Which usage metric measures each entitlement (`seats = "active_users"`).
+    /// The usage metric that measures each entitlement (`seats = "active_users"`).
     #[serde(default)]
     pub measures: BTreeMap<String, String>,
     /// Sources of the accounts table.
@@ -93,8 +93,8 @@ pub enum MoneyUnit {
     Minor,
 }
 
-/// How cells are written. Every key is optional; unset keys fall back to the
-/// mapping's `[format]`, then to the defaults noted on each field.
+/// Cell formats. Every key is optional, and an unset key falls back to the
+/// mapping's `[format]`, then to the default noted on its field.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FormatSpec {
@@ -160,7 +160,7 @@ pub struct ExcludeRule {
     pub column: String,
     /// The texts that exclude an account (compared after trimming).
     pub equals: OneOrMany,
-    /// Why these accounts are left out, for the report.
+    /// The reason these accounts are left out, for the report.
     pub reason: Option<String>,
 }
 
@@ -175,7 +175,7 @@ pub enum OneOrMany {
 }
 
 impl OneOrMany {
-    /// The texts as a list.
+    /// Returns the texts as a list.
     pub fn values(&self) -> Vec<String> {
         match self {
             OneOrMany::One(one) => vec![one.clone()],
@@ -244,7 +244,7 @@ pub struct RowRule {
     pub column: String,
     /// The texts that match (compared after trimming; `""` matches blank cells).
     pub equals: OneOrMany,
-    /// Why matching rows are dropped, for the report.
+    /// The reason matching rows are dropped, for the report.
     pub reason: Option<String>,
 }
 
@@ -359,7 +359,7 @@ impl Mapping {
         Mapping::parse(&text, path)
     }
 
-    /// The mapping at `path`, or the contract mapping when there is none.
+    /// Loads the mapping at `path`, or returns the contract mapping when there is none.
     ///
     /// Fails like [`Mapping::load`].
     pub fn load_or_contract(path: Option<&Path>) -> Result<Mapping, DataError> {
@@ -383,7 +383,7 @@ impl Mapping {
         Ok(mapping)
     }
 
-    /// The mapping for a folder already in the contract format: one file per
+    /// Builds the mapping for a folder already in the contract format: one file per
     /// table named after it, with contract column names.
     pub fn contract() -> Mapping {
         let mut mapping = Mapping::default();
@@ -403,13 +403,13 @@ impl Mapping {
         mapping
     }
 
-    /// Whether this is the built-in mapping of the contract format, whose
+    /// Returns whether this is the built-in mapping of the contract format, whose
     /// optional columns may be missing from the files.
     pub fn is_contract(&self) -> bool {
         self.path.is_none()
     }
 
-    /// The sources of a table.
+    /// Returns the sources of a table.
     pub fn sources(&self, kind: TableKind) -> &[SourceSpec] {
         match kind {
             TableKind::Accounts => &self.accounts,
@@ -432,7 +432,7 @@ impl Mapping {
         }
     }
 
-    /// The file path a source's `file` refers to, relative to the input folder.
+    /// Returns the file path a source's `file` refers to, relative to the input folder.
     pub fn file_path(&self, file: &str) -> String {
         self.files
             .get(file)
@@ -440,7 +440,7 @@ impl Mapping {
             .unwrap_or_else(|| file.to_string())
     }
 
-    /// The cell formats of a source: its own `format`, then `[format]`, then defaults.
+    /// Resolves the cell formats of a source: its own `format`, then `[format]`, then defaults.
     pub fn cell_formats(&self, source: &SourceSpec) -> CellFormats {
         let own = &source.format;
         let global = &self.format;
@@ -742,7 +742,7 @@ impl Mapping {
 }
 
 impl SourceSpec {
-    /// A source of `file` that maps nothing yet.
+    /// Returns a source of `file` that maps nothing yet.
     pub fn empty(file: &str) -> SourceSpec {
         SourceSpec {
             file: file.to_string(),
@@ -765,7 +765,7 @@ impl SourceSpec {
     }
 }
 
-/// The text of a TOML constant as it would appear in a cell.
+/// Formats a TOML constant as the text it would have in a cell.
 pub fn constant_text(value: &toml::Value) -> String {
     match value {
         toml::Value::String(text) => text.clone(),

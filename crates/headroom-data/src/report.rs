@@ -13,14 +13,14 @@ use crate::contract::TableKind;
 /// per file; the rest are counted and reported as "and N more".
 pub const MAX_ISSUES_PER_FILE: usize = 50;
 
-/// How serious an issue is.
+/// The severity of an issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
     /// The input cannot be imported until it is fixed.
     Error,
     /// The input imports, but a number may mislead; look at it.
     Warning,
-    /// What the import did: rows skipped or excluded, cells filled, formats inferred.
+    /// An action of the import: rows skipped or excluded, cells filled, formats inferred.
     Note,
 }
 
@@ -82,7 +82,7 @@ pub enum Check {
     Derived,
 }
 
-/// Where in a file an issue sits.
+/// The position of an issue in its file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
     /// A CSV line, 1-based, counting the header as line 1.
@@ -94,7 +94,7 @@ pub enum Location {
 /// One finding of validation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Issue {
-    /// How serious it is.
+    /// The severity.
     pub severity: Severity,
     /// The rule it comes from.
     pub check: Check,
@@ -108,17 +108,17 @@ pub struct Issue {
     pub column: Option<String>,
     /// The offending value, as written.
     pub value: Option<String>,
-    /// What is wrong or what was done.
+    /// The problem found, or the action taken.
     pub message: String,
-    /// What to change; empty for notes that need no action.
+    /// The change to make; empty for notes that need no action.
     pub hint: String,
     /// How many rows, cells or ids this finding covers.
     pub count: usize,
 }
 
 impl Issue {
-    /// An issue with only a severity, rule and message; set the rest with the
-    /// builder methods.
+    /// Creates an issue with a severity, rule and message. The builder methods
+    /// set the rest.
     pub fn new(severity: Severity, check: Check, message: impl Into<String>) -> Issue {
         Issue {
             severity,
@@ -226,7 +226,7 @@ pub struct TableSummary {
     pub facts: Vec<String>,
 }
 
-/// Everything validation found, errors first.
+/// Everything validation found: issues in the order found, and a summary per table.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     issues: Vec<Issue>,
@@ -258,7 +258,7 @@ impl Report {
         }
     }
 
-    /// Every issue kept, in the order found.
+    /// Returns every issue kept, in the order found.
     pub fn issues(&self) -> &[Issue] {
         &self.issues
     }
@@ -276,17 +276,17 @@ impl Report {
         &mut self.issues
     }
 
-    /// Issues of one rule.
+    /// Returns the issues of one rule.
     pub fn of(&self, check: Check) -> Vec<&Issue> {
         self.issues.iter().filter(|i| i.check == check).collect()
     }
 
-    /// The number of errors, including those past the per-file cap.
+    /// Counts the errors, including those past the per-file cap.
     pub fn error_count(&self) -> usize {
         self.count_of(Severity::Error)
     }
 
-    /// The number of warnings, including those past the per-file cap.
+    /// Counts the warnings, including those past the per-file cap.
     pub fn warning_count(&self) -> usize {
         self.count_of(Severity::Warning)
     }
@@ -306,12 +306,12 @@ impl Report {
         kept + omitted
     }
 
-    /// Whether any error was found.
+    /// Returns whether any error was found.
     pub fn has_errors(&self) -> bool {
         self.error_count() > 0
     }
 
-    /// The errors alone, with "and N more" lines, as `import` prints them.
+    /// Renders the errors alone, with "and N more" lines, as `import` prints them.
     pub fn render_errors(&self) -> String {
         let mut out = format!(
             "{} error(s) in the input; nothing was written\n",
@@ -345,7 +345,7 @@ impl Report {
         }
     }
 
-    /// The full report: table summaries, then notes, warnings and errors.
+    /// Renders the full report: table summaries, then notes, warnings and errors.
     pub fn render(&self) -> String {
         let mut out = String::new();
         self.render_tables(&mut out);

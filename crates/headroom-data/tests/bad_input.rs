@@ -23,7 +23,7 @@ const USAGE: &str = "account_id,date,metric,value\n\
 A1,2024-01-31,active_users,80\n\
 A2,2024-01-31,active_users,12\n";
 
-/// A valid folder in the contract format, with some files replaced.
+/// Writes a valid folder in the contract format, with some files replaced.
 fn fixture(replace: &[(&str, &str)]) -> tempfile::TempDir {
     let mut files: BTreeMap<&str, &str> = BTreeMap::from([
         ("accounts.csv", ACCOUNTS),
@@ -107,7 +107,7 @@ C2,A2,2024-03-01,2025-03-01, 9500 ,USD\n";
 }
 
 #[test]
-fn money_in_other_format_is_error_on_its_line() {
+fn money_other_format_errors_on_line() {
     let contracts = "contract_id,account_id,start_date,end_date,arr,currency\n\
 C1,A1,2024-01-01,2025-01-01,\"$120,000\",USD\n\
 C2,A2,2024-03-01,2025-03-01,\"1.299,99 EUR\",USD\n";
@@ -129,7 +129,7 @@ C2,A2,2024-03-01,2025-03-01,\"1.299,99 EUR\",USD\n";
 }
 
 #[test]
-fn european_number_without_marker_is_not_a_small_number() {
+fn money_european_number_is_rejected() {
     let contracts = "contract_id,account_id,start_date,end_date,arr,currency\n\
 C1,A1,2024-01-01,2025-01-01,\"1.299,99\",USD\n\
 C2,A2,2024-03-01,2025-03-01,9500,USD\n";
@@ -235,7 +235,7 @@ A2,04/05/2025,active_users,12\n";
 }
 
 #[test]
-fn dates_off_the_given_format_are_errors_with_lines() {
+fn dates_off_format_error_per_line() {
     let usage = "account_id,date,metric,value\n\
 A1,31-01-2024,active_users,80\n\
 A2,2024-01-31,active_users,12\n\
@@ -258,7 +258,7 @@ A1,31/01/2024,active_users,70\n";
 }
 
 #[test]
-fn blank_required_date_is_an_error_not_a_null() {
+fn blank_required_date_is_error() {
     let accounts = "account_id,name,customer_since\nA1,Acme,2020-01-15\nA2,Beta,  \n";
     let dir = fixture(&[("accounts.csv", accounts)]);
     let loaded = load_contract(dir.path());
@@ -289,7 +289,7 @@ C2,seats,seats,   ,term\n";
 }
 
 #[test]
-fn blank_usage_value_is_error_unless_filled_by_rule() {
+fn blank_usage_value_needs_fill() {
     let usage = "account_id,date,metric,value\nA1,2024-01-31,active_users,80\nA2,2024-01-31,active_users,\n";
     let dir = fixture(&[("usage.csv", usage)]);
     let loaded = load_contract(dir.path());
