@@ -87,6 +87,7 @@ pub(crate) struct Loader<'a> {
     /// Part files by index (`__file`).
     pub files: Vec<PathBuf>,
     parts: HashMap<String, Option<Vec<(u32, DataFrame)>>>,
+    uses: HashMap<String, usize>,
     lookups: HashMap<String, HashMap<String, LookupRow>>,
 }
 
@@ -99,6 +100,7 @@ impl<'a> Loader<'a> {
             report: Report::default(),
             files: Vec::new(),
             parts: HashMap::new(),
+            uses: file_uses(mapping),
             lookups: HashMap::new(),
         }
     }
@@ -115,7 +117,6 @@ impl<'a> Loader<'a> {
                 panic!("frames of one table share a schema: {err}");
             }
         }
-        table.rechunk_mut_par();
         table
     }
 
@@ -142,15 +143,31 @@ impl<'a> Loader<'a> {
         Some(out)
     }
 
-    /// Returns the part files of a source name, read once and shared between sources.
+    /// Returns the part files of a source name. A file that several sources
+    /// use is read once and kept until its last use, so that memory holds at
+    /// most the raw files still needed.
     fn parts(&mut self, file: &str, separator: u8) -> Option<Vec<(u32, DataFrame)>> {
         let relative = self.mapping.file_path(file);
-        if let Some(cached) = self.parts.get(&relative) {
-            return cached.clone();
-        }
-        let loaded = self.read_parts(file, &relative, separator);
-        self.parts.insert(relative, loaded.clone());
+        let loaded = match self.parts.get(&relative) {
+            Some(cached) => cached.clone(),
+            None => {
+                let loaded = self.read_parts(file, &relative, separator);
+                self.parts.insert(relative.clone(), loaded.clone());
+                loaded
+            }
+        };
+        self.release(&relative);
         loaded
+    }
+
+    /// Counts one use of a file, and drops it from the cache after its last
+    /// use; a use beyond the count reads the file again.
+    fn release(&mut self, relative: &str) {
+        let left = self.uses.entry(relative.to_string()).or_insert(1);
+        *left = left.saturating_sub(1);
+        if *left == 0 {
+            self.parts.remove(relative);
+        }
     }
 
     fn read_parts(
@@ -664,7 +681,9 @@ impl<'a> Loader<'a> {
             via.end
         );
         if let Some(found) = self.lookups.get(&name) {
-            return Some(found.clone());
+            let found = found.clone();
+            self.release(&self.mapping.file_path(&via.file));
+            return Some(found);
         }
         let formats = self.mapping.cell_formats(&SourceSpec::empty(&via.file));
         let parts = self.parts(&via.file, formats.separator)?;
@@ -1021,6 +1040,24 @@ impl<'a> Loader<'a> {
             );
         }
     }
+}
+
+/// Counts how many times the mapping reads each file: once per source, lookup
+/// and exclusion rule.
+fn file_uses(mapping: &Mapping) -> HashMap<String, usize> {
+    let mut uses: HashMap<String, usize> = HashMap::new();
+    for kind in TableKind::ALL {
+        for source in mapping.sources(kind) {
+            *uses.entry(mapping.file_path(&source.file)).or_default() += 1;
+            if let Some(via) = &source.account_via {
+                *uses.entry(mapping.file_path(&via.file)).or_default() += 1;
+            }
+        }
+    }
+    for rule in &mapping.exclude.rules {
+        *uses.entry(mapping.file_path(&rule.file)).or_default() += 1;
+    }
+    uses
 }
 
 /// Rows dated outside the range of the record their key points to.

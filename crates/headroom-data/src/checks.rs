@@ -3,7 +3,8 @@
 //! (overlapping contracts, churn flags that disagree with outcomes, usage above
 //! seat limits, placeholder dates).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 
 use polars::prelude::*;
@@ -127,23 +128,14 @@ fn unique_keys(frames: &Frames, files: &Files, mapping: &Mapping, report: &mut R
     }
     for (kind, key) in keys {
         let df = &frames[&kind];
-        let key_cols: Vec<Expr> = key.iter().map(|k| col(*k)).collect();
-        let repeated = df
-            .clone()
+        let positions = duplicate_positions(df, &key);
+        if positions.is_empty() {
+            continue;
+        }
+        let indices = IdxCa::from_vec("positions".into(), positions);
+        let repeated = df.take(&indices).unwrap_or_else(|e| frame_err(e));
+        let rows = repeated
             .lazy()
-            .group_by(key_cols.clone())
-            .agg([len().alias("__n")])
-            .filter(col("__n").gt(lit(1)))
-            .select(key_cols.clone());
-        let rows = df
-            .clone()
-            .lazy()
-            .join(
-                repeated,
-                key_cols.clone(),
-                key_cols,
-                JoinArgs::new(JoinType::Semi),
-            )
             .sort([FILE_COL, ROW_COL], SortMultipleOptions::default());
         let (list, total) = hits(rows, &key);
         let mut by_key: BTreeMap<Vec<Option<String>>, Vec<&Hit>> = BTreeMap::new();
@@ -197,6 +189,100 @@ fn unique_keys(frames: &Frames, files: &Files, mapping: &Mapping, report: &mut R
     }
 }
 
+/// Returns the positions of rows whose key repeats, in ascending order.
+///
+/// Rows are hashed into one `u64` each and the sorted hashes are compared, so
+/// memory grows by about 16 bytes per row rather than by a hash table of
+/// every key; rows that share a hash are then compared by their key text.
+fn duplicate_positions(df: &DataFrame, key: &[&str]) -> Vec<IdxSize> {
+    let hashes = row_hashes(df, key);
+    let mut sorted = hashes.clone();
+    sorted.sort_unstable();
+    let shared: HashSet<u64> = sorted
+        .windows(2)
+        .filter(|pair| pair[0] == pair[1])
+        .map(|pair| pair[0])
+        .collect();
+    drop(sorted);
+    if shared.is_empty() {
+        return Vec::new();
+    }
+
+    let candidates: Vec<IdxSize> = (0..hashes.len())
+        .filter(|&i| shared.contains(&hashes[i]))
+        .map(|i| i as IdxSize)
+        .collect();
+    let indices = IdxCa::from_vec("candidates".into(), candidates.clone());
+    let subset = df.take(&indices).unwrap_or_else(|e| frame_err(e));
+    let texts: Vec<Vec<Option<String>>> =
+        key.iter().map(|name| column_texts(&subset, name)).collect();
+    let mut by_key: HashMap<Vec<Option<String>>, Vec<IdxSize>> = HashMap::new();
+    for (i, position) in candidates.into_iter().enumerate() {
+        let values = texts.iter().map(|t| t[i].clone()).collect();
+        by_key.entry(values).or_default().push(position);
+    }
+    let mut positions: Vec<IdxSize> = by_key
+        .into_values()
+        .filter(|rows| rows.len() > 1)
+        .flatten()
+        .collect();
+    positions.sort_unstable();
+    positions
+}
+
+/// Hashes each row's key columns into one value (strings by their bytes,
+/// other types by their text).
+fn row_hashes(df: &DataFrame, key: &[&str]) -> Vec<u64> {
+    let mut hashes = vec![0u64; df.height()];
+    for name in key {
+        let column = df.column(name).unwrap_or_else(|e| frame_err(e));
+        let mix = |hash: &mut u64, value: u64| {
+            *hash = (*hash ^ value)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .rotate_left(29);
+        };
+        match column.dtype() {
+            DataType::String => {
+                let text = column.str().unwrap_or_else(|e| frame_err(e));
+                for (hash, value) in hashes.iter_mut().zip(text.iter()) {
+                    mix(hash, value.map_or(u64::MAX, hash_bytes));
+                }
+            }
+            DataType::Date => {
+                let dates = column.date().unwrap_or_else(|e| frame_err(e));
+                for (hash, value) in hashes.iter_mut().zip(dates.physical().iter()) {
+                    mix(hash, value.map_or(u64::MAX, |d| d as u64));
+                }
+            }
+            _ => {
+                let text = column_texts(df, name);
+                for (hash, value) in hashes.iter_mut().zip(text) {
+                    mix(hash, value.map_or(u64::MAX, |v| hash_bytes(&v)));
+                }
+            }
+        }
+    }
+    hashes
+}
+
+fn hash_bytes(text: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn column_texts(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+    let column = df.column(name).unwrap_or_else(|e| frame_err(e));
+    let text = column
+        .cast(&DataType::String)
+        .unwrap_or_else(|e| frame_err(e));
+    text.str()
+        .unwrap_or_else(|e| frame_err(e))
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect()
+}
+
 fn references(frames: &Frames, files: &Files, report: &mut Report) {
     let cases = [
         (
@@ -238,21 +324,24 @@ fn references(frames: &Frames, files: &Files, report: &mut Report) {
     ];
     for (kind, column, target, target_column) in cases {
         let targets = frames[&target]
-            .clone()
-            .lazy()
-            .select([col(target_column)])
-            .unique(None, UniqueKeepStrategy::Any);
+            .column(target_column)
+            .unwrap_or_else(|e| frame_err(e))
+            .as_materialized_series()
+            .clone();
+        let id_column = kind.columns()[0].name;
+        let known = col(column).is_in(lit(targets).implode(false), false);
         let unknown = frames[&kind]
             .clone()
             .lazy()
-            .filter(col(column).is_not_null())
-            .join(
-                targets,
-                [col(column)],
-                [col(target_column)],
-                JoinArgs::new(JoinType::Anti),
-            );
-        let id_column = kind.columns()[0].name;
+            .select(
+                [column, id_column, FILE_COL, ROW_COL]
+                    .into_iter()
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .map(col)
+                    .collect::<Vec<_>>(),
+            )
+            .filter(col(column).is_not_null().and(known.not()));
         push_hits(report, files, hits(unknown, &[column, id_column]), |hit| {
             let value = hit.values[0].clone().unwrap_or_default();
             Issue::new(
@@ -303,11 +392,18 @@ fn signs(frames: &Frames, files: &Files, report: &mut Report) {
         (TableKind::Outcomes, "arr_after"),
     ];
     for (kind, column) in cases {
+        let id_column = kind.columns()[0].name;
+        let needed = || {
+            [column, id_column, FILE_COL, ROW_COL]
+                .into_iter()
+                .map(col)
+                .collect::<Vec<_>>()
+        };
         let negative = frames[&kind]
             .clone()
             .lazy()
+            .select(needed())
             .filter(col(column).lt(lit(0.0)));
-        let id_column = kind.columns()[0].name;
         push_hits(report, files, hits(negative, &[column, id_column]), |hit| {
             let value = hit.values[0].clone().unwrap_or_default();
             let id = hit.values[1].clone().unwrap_or_default();
@@ -328,6 +424,7 @@ fn signs(frames: &Frames, files: &Files, report: &mut Report) {
         let not_finite = frames[&kind]
             .clone()
             .lazy()
+            .select(needed())
             .filter(col(column).is_nan().or(col(column).is_infinite()));
         push_hits(report, files, hits(not_finite, &[column]), |hit| {
             Issue::new(
@@ -561,12 +658,24 @@ fn above_limits(frames: &Frames, report: &mut Report) {
             col("start_date"),
             col("end_date"),
         ]);
+    let limits = limits.collect().unwrap_or_else(|e| frame_err(e));
+    if limits.height() == 0 {
+        return;
+    }
+    let measured = limits
+        .column("metric")
+        .unwrap_or_else(|e| frame_err(e))
+        .as_materialized_series()
+        .unique()
+        .unwrap_or_else(|e| frame_err(e));
     let above = frames[&TableKind::Usage]
         .clone()
         .lazy()
+        .select([col("account_id"), col("metric"), col("date"), col("value")])
         .with_row_index("__pos", None)
+        .filter(col("metric").is_in(lit(measured).implode(false), false))
         .join(
-            limits,
+            limits.lazy(),
             [col("account_id"), col("metric")],
             [col("account_id"), col("metric")],
             JoinArgs::new(JoinType::Inner),

@@ -188,7 +188,20 @@ fn money_from_numbers(input: &ColumnInput, amounts: Series, report: &mut Report)
     Float64Chunked::from_iter_options(input.spec.name.into(), out.into_iter()).into_series()
 }
 
+/// Whether cells can pass through unchanged: no value map or null words apply,
+/// and no cell is blank or padded with spaces.
+fn passes_through(input: &ColumnInput, text: &StringChunked) -> bool {
+    input.values.is_none()
+        && input.formats.nulls.is_empty()
+        && text
+            .iter()
+            .all(|cell| cell.is_none_or(|c| !c.is_empty() && c.trim().len() == c.len()))
+}
+
 fn parse_text(input: &ColumnInput, text: &StringChunked) -> Series {
+    if passes_through(input, text) {
+        return text.clone().into_series();
+    }
     let values = text.iter().map(|cell| {
         let cell = cell?;
         if input.is_null_token(cell) {
@@ -206,6 +219,9 @@ fn parse_category(
     failed: &mut Vec<usize>,
     report: &mut Report,
 ) -> Series {
+    if passes_through(input, text) && all_known(text, known) {
+        return text.clone().into_series();
+    }
     let mut unknown: BTreeMap<String, (usize, Vec<usize>)> = BTreeMap::new();
     let mut out = Vec::with_capacity(text.len());
     for (position, cell) in text.iter().enumerate() {
@@ -230,6 +246,14 @@ fn parse_category(
         report.push(unknown_category_issue(input, known, &unknown));
     }
     StringChunked::from_iter_options(input.spec.name.into(), out.into_iter()).into_series()
+}
+
+/// Whether every distinct word of a column is a known category word.
+fn all_known(text: &StringChunked, known: &[&str]) -> bool {
+    let Ok(distinct) = text.unique() else {
+        return false;
+    };
+    distinct.iter().flatten().all(|word| known.contains(&word))
 }
 
 fn unknown_category_issue(

@@ -52,8 +52,10 @@ pub fn load(dir: &Path, mapping: &Mapping) -> Result<Loaded, DataError> {
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"),
         });
     }
+    let started = std::time::Instant::now();
     let mut loader = Loader::new(dir, mapping);
     let mut frames = read_tables(&mut loader, dir, mapping);
+    tracing::debug!(elapsed = ?started.elapsed(), "read the sources");
     let excluded = excluded_accounts(&mut loader, mapping);
 
     let data_end = derive::data_end(&frames);
@@ -66,6 +68,7 @@ pub fn load(dir: &Path, mapping: &Mapping) -> Result<Loaded, DataError> {
     derive::combine_usage(table(&mut frames, TableKind::Usage), mapping, report);
     derive::measure_entitlements(&mut frames, mapping, report);
     checks::run(&frames, &files, mapping, report);
+    tracing::debug!(elapsed = ?started.elapsed(), "checked the tables");
     derive::normalize_limits(table(&mut frames, TableKind::Entitlements), report);
 
     let mut report = std::mem::take(&mut loader.report);
@@ -74,6 +77,16 @@ pub fn load(dir: &Path, mapping: &Mapping) -> Result<Loaded, DataError> {
     }
     resolve_lines(&mut report);
     let tables = into_tables(frames, mapping, dir)?;
+    for kind in TableKind::ALL {
+        tracing::info!(table = %kind, rows = tables.get(kind).height(), "loaded");
+    }
+    tracing::info!(
+        errors = report.error_count(),
+        warnings = report.warning_count(),
+        elapsed = ?started.elapsed(),
+        "validated {}",
+        dir.display()
+    );
     Ok(Loaded { tables, report })
 }
 
@@ -248,8 +261,12 @@ fn facts(kind: TableKind, df: &DataFrame) -> Vec<String> {
         if let Ok(column) = df.column(name)
             && let Ok(text) = column.str()
         {
+            let mut by_word: HashMap<&str, usize> = HashMap::new();
             for value in text.iter().flatten() {
-                *counts.entry(value.to_string()).or_default() += 1;
+                *by_word.entry(value).or_default() += 1;
+            }
+            for (word, n) in by_word {
+                counts.insert(word.to_string(), n);
             }
         }
         counts
