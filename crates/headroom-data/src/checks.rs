@@ -14,7 +14,7 @@ use crate::cell::from_epoch_days;
 use crate::contract::TableKind;
 use crate::derive::Frames;
 use crate::mapping::Mapping;
-use crate::report::{Check, Issue, Location, Report, Severity, group};
+use crate::report::{Check, Issue, Location, Report, Severity, group, row_mark};
 
 /// At most this many offending rows are listed per check; the rest are counted.
 const MAX_LISTED_ROWS: usize = 200;
@@ -150,7 +150,7 @@ fn unique_keys(frames: &Frames, files: &Files, mapping: &Mapping, report: &mut R
                 .collect();
             let rows: Vec<String> = occurrences
                 .iter()
-                .map(|h| (h.row + 1).to_string())
+                .map(|h| row_mark(&files.path(h.file), h.row + 1))
                 .collect();
             let second = occurrences.get(1).unwrap_or(&occurrences[0]);
             report.push(
@@ -158,7 +158,7 @@ fn unique_keys(frames: &Frames, files: &Files, mapping: &Mapping, report: &mut R
                     Severity::Error,
                     Check::DuplicateKey,
                     format!(
-                        "duplicate {kind} {names}: {} appears on {} rows (rows {})",
+                        "duplicate {kind} {names}: {} appears on {} rows ({})",
                         shown.join(", "),
                         occurrences.len(),
                         rows.join(", ")

@@ -17,7 +17,7 @@ use crate::cell::{
 };
 use crate::contract::{ColumnKind, ColumnSpec, TableKind};
 use crate::mapping::{CellFormats, MoneyUnit};
-use crate::report::{Check, Issue, Location, Report, Severity};
+use crate::report::{Check, Issue, Location, Report, Severity, row_mark};
 
 /// Everything needed to parse one source column into a contract column.
 pub(crate) struct ColumnInput<'a> {
@@ -264,13 +264,8 @@ fn unknown_category_issue(
     let listing: Vec<String> = unknown
         .iter()
         .map(|(word, (count, positions))| {
-            let rows: Vec<String> = positions
-                .iter()
-                .map(|p| match input.location(*p) {
-                    Location::Row(r) | Location::Line(r) => r.to_string(),
-                })
-                .collect();
-            format!("{word:?} ({count} row(s), row {})", rows.join(", "))
+            let rows: Vec<String> = positions.iter().map(|p| row_mark_of(input, *p)).collect();
+            format!("{word:?} ({count} row(s): {})", rows.join(", "))
         })
         .collect();
     let total: usize = unknown.values().map(|(count, _)| count).sum();
@@ -431,13 +426,13 @@ fn date_format_of(
     let hint = "set date_format in the mapping, for example date_format = \"%d/%m/%Y\" (day first) or \"%m/%d/%Y\" (month first)";
     match (day_first, month_first, ambiguous) {
         (Some((d_pos, d_val)), Some((m_pos, m_val)), _) => {
-            let (d_row, m_row) = (row_number(input, *d_pos), row_number(input, *m_pos));
+            let (d_row, m_row) = (row_mark_of(input, *d_pos), row_mark_of(input, *m_pos));
             report.push(
                 Issue::new(
                     Severity::Error,
                     Check::AmbiguousDates,
                     format!(
-                        "dates imply both day-first order ({d_val:?}, row {d_row}) and month-first order ({m_val:?}, row {m_row})"
+                        "dates imply both day-first order ({d_val:?}, {d_row}) and month-first order ({m_val:?}, {m_row})"
                     ),
                 )
                 .table(input.table)
@@ -460,9 +455,9 @@ fn date_format_of(
                     Severity::Note,
                     Check::DateOrderInferred,
                     format!(
-                        "dates read as {} because of {value:?} (row {})",
+                        "dates read as {} because of {value:?} ({})",
                         format.describe(),
-                        row_number(input, *pos)
+                        row_mark_of(input, *pos)
                     ),
                 )
                 .table(input.table)
@@ -492,9 +487,9 @@ fn date_format_of(
     }
 }
 
-fn row_number(input: &ColumnInput, position: usize) -> usize {
+fn row_mark_of(input: &ColumnInput, position: usize) -> String {
     match input.location(position) {
-        Location::Row(r) | Location::Line(r) => r,
+        Location::Row(row) | Location::Line(row) => row_mark(input.path, row),
     }
 }
 

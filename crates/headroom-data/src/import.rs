@@ -15,7 +15,7 @@ use crate::derive::{self, Frames};
 use crate::error::DataError;
 use crate::mapping::Mapping;
 use crate::read::{self, FileFormat};
-use crate::report::{Check, Issue, Location, Report, Severity, TableSummary};
+use crate::report::{Check, Issue, Location, ROW_MARK, ROW_SEP, Report, Severity, TableSummary};
 use crate::tables::{Tables, TablesMeta};
 
 /// Tables read from a folder, with everything validation found.
@@ -198,15 +198,22 @@ fn required_after_derivation(frames: &Frames, files: &Files, report: &mut Report
 }
 
 /// Replaces CSV row numbers with the line numbers of those rows in the file
-/// (header = line 1, quoted line breaks followed).
+/// (header = line 1, quoted line breaks followed), in locations and in the row
+/// marks of messages.
 fn resolve_lines(report: &mut Report) {
     let mut needed: HashMap<PathBuf, usize> = HashMap::new();
-    for issue in report.issues() {
-        if let (Some(file), Some(Location::Row(row))) = (&issue.file, issue.location)
-            && FileFormat::of(file) != Some(FileFormat::Parquet)
-        {
-            let max = needed.entry(file.clone()).or_default();
+    let mut need = |file: &Path, row: usize| {
+        if FileFormat::of(file) != Some(FileFormat::Parquet) {
+            let max = needed.entry(file.to_path_buf()).or_default();
             *max = (*max).max(row);
+        }
+    };
+    for issue in report.issues() {
+        if let (Some(file), Some(Location::Row(row))) = (&issue.file, issue.location) {
+            need(file, row);
+        }
+        for (file, row) in row_marks(&issue.message) {
+            need(Path::new(&file), row);
         }
     }
     let mut lines: HashMap<PathBuf, Vec<usize>> = HashMap::new();
@@ -215,15 +222,65 @@ fn resolve_lines(report: &mut Report) {
             lines.insert(file, starts);
         }
     }
+    let line_of = |file: &Path, row: usize| -> Option<usize> {
+        let starts = lines.get(file)?;
+        Some(starts.get(row - 1).copied().unwrap_or(row + 1))
+    };
+
     for issue in report.issues_mut() {
+        issue.message = replace_row_marks(&issue.message, issue.file.as_deref(), &line_of);
         let (Some(file), Some(Location::Row(row))) = (&issue.file, issue.location) else {
             continue;
         };
-        if let Some(starts) = lines.get(file) {
-            let line = starts.get(row - 1).copied().unwrap_or(row + 1);
+        if let Some(line) = line_of(file, row) {
             issue.location = Some(Location::Line(line));
         }
     }
+}
+
+/// The (file, 1-based row) of each row mark in a message.
+fn row_marks(message: &str) -> Vec<(String, usize)> {
+    let mut marks = Vec::new();
+    for (i, part) in message.split(ROW_MARK).enumerate() {
+        if i % 2 == 1
+            && let Some((file, row)) = part.split_once(ROW_SEP)
+            && let Ok(row) = row.parse()
+        {
+            marks.push((file.to_string(), row));
+        }
+    }
+    marks
+}
+
+/// Writes each row mark as `line N` (CSV) or `row N` (Parquet), naming the
+/// file only when it is not the issue's own.
+fn replace_row_marks(
+    message: &str,
+    own: Option<&Path>,
+    line_of: &dyn Fn(&Path, usize) -> Option<usize>,
+) -> String {
+    if !message.contains(ROW_MARK) {
+        return message.to_string();
+    }
+    let mut out = String::with_capacity(message.len());
+    for (i, part) in message.split(ROW_MARK).enumerate() {
+        let Some((file, row)) = part.split_once(ROW_SEP).filter(|_| i % 2 == 1) else {
+            out.push_str(part);
+            continue;
+        };
+        let row: usize = row.parse().unwrap_or(0);
+        let path = Path::new(file);
+        let place = match line_of(path, row) {
+            Some(line) => format!("line {line}"),
+            None => format!("row {row}"),
+        };
+        if own == Some(path) {
+            out.push_str(&place);
+        } else {
+            out.push_str(&format!("{file} {place}"));
+        }
+    }
+    out
 }
 
 fn summarize(kind: TableKind, df: &DataFrame) -> TableSummary {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
@@ -396,6 +396,18 @@ impl Report {
         }
     }
 }
+
+/// Marks a 1-based data row of a file inside a message. When the report is
+/// finished, the mark becomes `line N` for CSV files (counting the header and
+/// quoted line breaks) or `row N` for Parquet files.
+pub(crate) fn row_mark(path: &Path, row: usize) -> String {
+    format!("{ROW_MARK}{}{ROW_SEP}{row}{ROW_MARK}", path.display())
+}
+
+/// Starts and ends a row mark.
+pub(crate) const ROW_MARK: char = '\u{1}';
+/// Separates the path and the row inside a row mark.
+pub(crate) const ROW_SEP: char = '\u{2}';
 
 /// Formats a count with thousands separators (`25,000`).
 pub fn group(n: usize) -> String {

@@ -205,7 +205,7 @@ A2,04/13/2025,active_users,12\n";
     assert_eq!(error.location, Some(Location::Line(3)));
     assert_eq!(
         error.message,
-        "dates imply both day-first order (\"13/04/2025\", row 1) and month-first order (\"04/13/2025\", row 2)"
+        "dates imply both day-first order (\"13/04/2025\", line 2) and month-first order (\"04/13/2025\", line 3)"
     );
     assert!(error.hint.contains("set date_format in the mapping"));
 }
@@ -495,7 +495,7 @@ A2,2024-09-30,lost\n";
     assert_eq!(error.count, 3);
     assert_eq!(
         error.message,
-        "3 value(s) outside renewed, churned, expanded, contracted: \"Churned \" (1 row(s), row 2); \"lost\" (2 row(s), row 3, 4)"
+        "3 value(s) outside renewed, churned, expanded, contracted: \"Churned \" (1 row(s): line 3); \"lost\" (2 row(s): line 4, line 5)"
     );
     assert_eq!(loaded.tables.outcomes.height(), 4);
 }
@@ -528,7 +528,7 @@ fn duplicate_account_ids_are_errors() {
     assert_eq!(errors[0].location, Some(Location::Line(4)));
     assert_eq!(
         errors[0].message,
-        "duplicate accounts account_id: A1 appears on 2 rows (rows 1, 3)"
+        "duplicate accounts account_id: A1 appears on 2 rows (line 2, line 4)"
     );
 }
 
