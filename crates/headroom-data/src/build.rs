@@ -7,7 +7,7 @@
 //! any row. Helper columns for derivations (`__term_months`, ...) stay until
 //! the derivations have run.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -88,6 +88,11 @@ pub(crate) struct Loader<'a> {
     pub files: Vec<PathBuf>,
     parts: HashMap<String, Option<Vec<(u32, DataFrame)>>>,
     uses: HashMap<String, usize>,
+    unreadable: HashSet<String>,
+    /// Tables that could not be read in full (a file or column missing or
+    /// unreadable); references into them are not checked, because every row
+    /// would be reported.
+    pub failed: BTreeSet<TableKind>,
     lookups: HashMap<String, HashMap<String, LookupRow>>,
 }
 
@@ -101,6 +106,8 @@ impl<'a> Loader<'a> {
             files: Vec::new(),
             parts: HashMap::new(),
             uses: file_uses(mapping),
+            unreadable: HashSet::new(),
+            failed: BTreeSet::new(),
             lookups: HashMap::new(),
         }
     }
@@ -208,11 +215,24 @@ impl<'a> Loader<'a> {
                     self.files.push(path);
                     parts.push((index, df));
                 }
-                Err(err) => self.report.push(
-                    Issue::new(Severity::Error, Check::MissingFile, format!("cannot read the file: {err}"))
+                Err(err) => {
+                    let message = err.to_string();
+                    let hint = if message.contains("utf-8") || message.contains("utf8") {
+                        "save the file as UTF-8 (in Excel: CSV UTF-8), then validate again"
+                    } else {
+                        "check that the file is a complete CSV file with a header line, or a Parquet file"
+                    };
+                    self.unreadable.insert(relative.to_string());
+                    self.report.push(
+                        Issue::new(
+                            Severity::Error,
+                            Check::MissingFile,
+                            format!("cannot read the file: {message}"),
+                        )
                         .file(path)
-                        .hint("check that the file is a complete CSV file with a header line, or a Parquet file"),
-                ),
+                        .hint(hint),
+                    );
+                }
             }
         }
         Some(parts)
@@ -225,9 +245,24 @@ impl<'a> Loader<'a> {
         source: &SourceSpec,
     ) -> Option<DataFrame> {
         let formats = self.mapping.cell_formats(source);
-        let parts = self.parts(&source.file, formats.separator)?;
+        let Some(parts) = self.parts(&source.file, formats.separator) else {
+            self.failed.insert(kind);
+            return None;
+        };
+        if self
+            .unreadable
+            .contains(&self.mapping.file_path(&source.file))
+        {
+            self.failed.insert(kind);
+        }
         let lookup = match &source.account_via {
-            Some(via) => Some(self.lookup(via)?),
+            Some(via) => match self.lookup(via) {
+                Some(lookup) => Some(lookup),
+                None => {
+                    self.failed.insert(kind);
+                    return None;
+                }
+            },
             None => None,
         };
 
@@ -238,6 +273,7 @@ impl<'a> Loader<'a> {
         for (file_index, df) in parts {
             let path = self.files[file_index as usize].clone();
             let Some(headers) = self.check_headers(kind, source, &path, &df) else {
+                self.failed.insert(kind);
                 continue;
             };
             let df = df

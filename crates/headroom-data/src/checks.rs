@@ -105,9 +105,15 @@ fn push_hits(
 }
 
 /// Runs every check on the built frames.
-pub(crate) fn run(frames: &Frames, files: &Files, mapping: &Mapping, report: &mut Report) {
+pub(crate) fn run(
+    frames: &Frames,
+    files: &Files,
+    mapping: &Mapping,
+    failed: &BTreeSet<TableKind>,
+    report: &mut Report,
+) {
     unique_keys(frames, files, mapping, report);
-    references(frames, files, report);
+    references(frames, files, failed, report);
     contract_dates(frames, files, report);
     signs(frames, files, report);
     currencies(frames, mapping, report);
@@ -283,7 +289,7 @@ fn column_texts(df: &DataFrame, name: &str) -> Vec<Option<String>> {
         .collect()
 }
 
-fn references(frames: &Frames, files: &Files, report: &mut Report) {
+fn references(frames: &Frames, files: &Files, failed: &BTreeSet<TableKind>, report: &mut Report) {
     let cases = [
         (
             TableKind::Contracts,
@@ -323,6 +329,9 @@ fn references(frames: &Frames, files: &Files, report: &mut Report) {
         ),
     ];
     for (kind, column, target, target_column) in cases {
+        if failed.contains(&target) {
+            continue;
+        }
         let targets = frames[&target]
             .column(target_column)
             .unwrap_or_else(|e| frame_err(e))

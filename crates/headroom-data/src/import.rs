@@ -67,7 +67,7 @@ pub fn load(dir: &Path, mapping: &Mapping) -> Result<Loaded, DataError> {
     derive::exclude_accounts(&mut frames, &excluded, report);
     derive::combine_usage(table(&mut frames, TableKind::Usage), mapping, report);
     derive::measure_entitlements(&mut frames, mapping, report);
-    checks::run(&frames, &files, mapping, report);
+    checks::run(&frames, &files, mapping, &loader.failed, report);
     tracing::debug!(elapsed = ?started.elapsed(), "checked the tables");
     derive::normalize_limits(table(&mut frames, TableKind::Entitlements), report);
 

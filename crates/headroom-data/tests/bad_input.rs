@@ -873,3 +873,20 @@ fn workspace_root() -> PathBuf {
         .unwrap()
         .to_path_buf()
 }
+
+#[test]
+fn non_utf8_file_is_one_error() {
+    let dir = fixture(&[]);
+    std::fs::write(
+        dir.path().join("accounts.csv"),
+        b"account_id,name,customer_since\nA1,Caf\xe9 Ltd,2020-01-15\n",
+    )
+    .unwrap();
+    let loaded = load_contract(dir.path());
+    let errors = errors(&loaded);
+    // The contracts and usage rows that point to accounts are not reported:
+    // the accounts table could not be read at all.
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].check, Check::MissingFile);
+    assert!(errors[0].hint.contains("UTF-8"));
+}
