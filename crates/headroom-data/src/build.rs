@@ -89,6 +89,7 @@ pub(crate) struct Loader<'a> {
     parts: HashMap<String, Option<Vec<(u32, DataFrame)>>>,
     uses: HashMap<String, usize>,
     unreadable: HashSet<String>,
+    contract_currency: Option<String>,
     /// Tables that could not be read in full (a file or column missing or
     /// unreadable); references into them are not checked, because every row
     /// would be reported.
@@ -107,6 +108,7 @@ impl<'a> Loader<'a> {
             parts: HashMap::new(),
             uses: file_uses(mapping),
             unreadable: HashSet::new(),
+            contract_currency: None,
             failed: BTreeSet::new(),
             lookups: HashMap::new(),
         }
@@ -123,6 +125,9 @@ impl<'a> Loader<'a> {
             if let Err(err) = table.vstack_mut_owned(frame) {
                 panic!("frames of one table share a schema: {err}");
             }
+        }
+        if kind == TableKind::Contracts {
+            self.contract_currency = single_currency(&table);
         }
         table
     }
@@ -491,6 +496,7 @@ impl<'a> Loader<'a> {
         if let Some(wanted) = source.columns.get(spec.name)
             && let Some(header) = ctx.headers.get(wanted)
         {
+            let default_currency = ctx.formats.currency.clone().or(self.default_currency());
             let input = ColumnInput {
                 table: ctx.kind,
                 spec,
@@ -500,7 +506,7 @@ impl<'a> Loader<'a> {
                 values: source.values.get(spec.name),
                 percent: source.percent.iter().any(|p| p == spec.name),
                 currencies,
-                default_currency: ctx.formats.currency.as_deref().or(self.default_currency()),
+                default_currency: default_currency.as_deref(),
                 rows,
             };
             let column = df.column(header).expect("checked header");
@@ -535,13 +541,17 @@ impl<'a> Loader<'a> {
         (nulls, Vec::new())
     }
 
-    fn default_currency(&self) -> Option<&'a str> {
+    /// The currency of money cells whose row and source name none: the
+    /// mapping's `[format] currency`, else its reporting currency, else the one
+    /// currency of the contracts read so far.
+    fn default_currency(&self) -> Option<String> {
         let mapping: &'a Mapping = self.mapping;
         mapping
             .format
             .currency
-            .as_deref()
-            .or(mapping.currency.as_ref().map(|c| c.report.as_str()))
+            .clone()
+            .or(mapping.currency.as_ref().map(|c| c.report.clone()))
+            .or_else(|| self.contract_currency.clone())
     }
 
     /// Fills blank cells with the mapping's `fill` values, counting each fill.
@@ -1076,6 +1086,20 @@ impl<'a> Loader<'a> {
             );
         }
     }
+}
+
+/// The currency of every contract, when they share one.
+fn single_currency(contracts: &DataFrame) -> Option<String> {
+    let codes = contracts
+        .column("currency")
+        .ok()?
+        .str()
+        .ok()?
+        .unique()
+        .ok()?;
+    let mut codes = codes.iter().flatten();
+    let first = codes.next()?.to_string();
+    codes.next().is_none().then_some(first)
 }
 
 /// Counts how many times the mapping reads each file: once per source, lookup

@@ -369,7 +369,16 @@ fn parse_money_column(
             out.push(None);
             continue;
         }
-        let parsed = row_currency(input, position).and_then(|currency| {
+        let currency = row_currency(input, position);
+        if currency.is_err()
+            && input.formats.money_unit == MoneyUnit::Major
+            && let Ok(amount) = parse_number(cell, number)
+        {
+            // A plain number needs no currency to be read.
+            out.push(amount);
+            continue;
+        }
+        let parsed = currency.and_then(|currency| {
             let amount = match input.percent {
                 true => parse_percent(cell, number)?,
                 false => parse_money(cell, number, &currency)?,

@@ -890,3 +890,26 @@ fn non_utf8_file_is_one_error() {
     assert_eq!(errors[0].check, Check::MissingFile);
     assert!(errors[0].hint.contains("UTF-8"));
 }
+
+#[test]
+fn outcome_amounts_take_contract_currency() {
+    let outcomes = "account_id,date,outcome,arr_before,arr_after\n\
+A1,2025-01-01,expanded,\"$120,000\",150000\n\
+A2,2025-03-01,contracted,9500,\"€8,000\"\n";
+    let dir = fixture(&[("outcomes.csv", outcomes)]);
+    let loaded = load_contract(dir.path());
+    // Every contract is in USD, so "$120,000" reads as USD and "€8,000" is
+    // rejected; plain numbers need no currency.
+    assert_eq!(
+        floats(&loaded.tables.outcomes, "arr_before"),
+        [Some(120000.0), Some(9500.0)]
+    );
+    let errors = errors(&loaded);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].column.as_deref(), Some("arr_after"));
+    assert_eq!(errors[0].location, Some(Location::Line(3)));
+    assert_eq!(
+        errors[0].message,
+        "amount is marked as EUR but the row's currency is USD"
+    );
+}
