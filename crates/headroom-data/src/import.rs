@@ -13,10 +13,10 @@ use crate::checks::{self, Files};
 use crate::contract::TableKind;
 use crate::derive::{self, Frames};
 use crate::error::DataError;
-use crate::mapping::Mapping;
+use crate::mapping::{CurrencySpec, Mapping};
 use crate::read::{self, FileFormat};
 use crate::report::{Check, Issue, Location, ROW_MARK, ROW_SEP, Report, Severity, TableSummary};
-use crate::tables::{Tables, TablesMeta};
+use crate::tables::{META_FILE, Tables, TablesMeta};
 
 /// Tables read from a folder, with everything validation found.
 #[derive(Debug)]
@@ -53,6 +53,8 @@ pub fn load(dir: &Path, mapping: &Mapping) -> Result<Loaded, DataError> {
         });
     }
     let started = std::time::Instant::now();
+    let with_meta = contract_meta(dir, mapping)?;
+    let mapping = with_meta.as_ref().unwrap_or(mapping);
     let mut loader = Loader::new(dir, mapping);
     let mut frames = read_tables(&mut loader, dir, mapping);
     tracing::debug!(elapsed = ?started.elapsed(), "read the sources");
@@ -88,6 +90,34 @@ pub fn load(dir: &Path, mapping: &Mapping) -> Result<Loaded, DataError> {
         dir.display()
     );
     Ok(Loaded { tables, report })
+}
+
+/// For a folder in the contract format that has a `meta.json` (as written by
+/// `import`), returns the contract mapping with its rollups, snapshot date and
+/// FX table, so that re-reading a project's tables loses nothing.
+///
+/// Fails when the file exists but is not valid metadata.
+fn contract_meta(dir: &Path, mapping: &Mapping) -> Result<Option<Mapping>, DataError> {
+    let path = dir.join(META_FILE);
+    if !mapping.is_contract() || !path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|source| DataError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let meta: TablesMeta =
+        serde_json::from_str(&text).map_err(|source| DataError::Json { path, source })?;
+    let mut with_meta = mapping.clone();
+    with_meta.rollups = meta.rollups;
+    with_meta.snapshot_date = meta.snapshot_date;
+    if let Some(report) = meta.currency.filter(|_| !meta.fx.is_empty()) {
+        with_meta.currency = Some(CurrencySpec {
+            report,
+            rates: meta.fx,
+        });
+    }
+    Ok(Some(with_meta))
 }
 
 /// Loads, validates and writes the normalized tables into `PROJECT/tables/`.

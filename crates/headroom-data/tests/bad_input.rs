@@ -913,3 +913,32 @@ A2,2025-03-01,contracted,9500,\"€8,000\"\n";
         "amount is marked as EUR but the row's currency is USD"
     );
 }
+
+#[test]
+fn project_tables_reload_with_their_meta() {
+    let dir = fixture(&[]);
+    let mapping = format!(
+        "snapshot_date = \"2024-12-31\"\n[rollups]\nactive_users = \"max\"\n{}",
+        contract_sources(&["accounts", "contracts", "entitlements", "usage"])
+    );
+    let first = load_mapped(dir.path(), &mapping);
+    let project = tempfile::tempdir().unwrap();
+    first.tables.write_project(project.path()).unwrap();
+
+    let again = load_contract(&project.path().join("tables"));
+    assert_eq!(again.report.error_count(), 0, "{}", again.report.render());
+    assert_eq!(
+        again.tables.meta.rollups.get("active_users"),
+        Some(&headroom_data::Rollup::Max)
+    );
+    assert_eq!(
+        again
+            .tables
+            .meta
+            .snapshot_date
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("2024-12-31")
+    );
+    assert_eq!(again.tables.usage.height(), 2);
+}
