@@ -54,7 +54,7 @@ fn validate_ravenstack_reports_counts_and_faults() {
         "  accounts             500 rows",
         "  contracts          4,222 rows",
         "  usage             32,490 rows",
-        "19142 usage row(s) dated before the start_date of their subscription_id",
+        "19,142 usage row(s) dated before the start_date of their subscription_id",
         "290 usage row(s) dated after the end_date of their subscription_id",
         "312 account(s) whose churn flag disagrees with the churned outcomes: 35 flagged without a churned outcome, 277 with a churned outcome but not flagged",
         "3,713 contract(s) in 497 account(s) start before an earlier contract of the same account ends",

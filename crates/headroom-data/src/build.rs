@@ -17,7 +17,7 @@ use crate::columns::{ColumnInput, parse_column, parse_constant};
 use crate::contract::{ColumnKind, ColumnSpec, TableKind};
 use crate::mapping::{CellFormats, LookupSpec, Mapping, RowRule, SourceSpec, constant_text};
 use crate::read;
-use crate::report::{Check, Issue, Location, Report, Severity};
+use crate::report::{Check, Issue, Location, Report, Severity, group};
 
 /// Index of the part file a row came from.
 pub(crate) const FILE_COL: &str = "__file";
@@ -600,7 +600,8 @@ impl<'a> Loader<'a> {
                     Severity::Note,
                     Check::Filled,
                     format!(
-                        "{filled} blank cell(s) in {}.{name} filled with {text:?} (mapping fill)",
+                        "{} blank cell(s) in {}.{name} filled with {text:?} (mapping fill)",
+                        group(filled),
                         ctx.kind
                     ),
                 )
@@ -988,9 +989,10 @@ impl<'a> Loader<'a> {
                     Severity::Note,
                     Check::RowsSkipped,
                     format!(
-                        "[[{kind}]] #{} ({}): {count} row(s) skipped: {reason}",
+                        "[[{kind}]] #{} ({}): {} row(s) skipped: {reason}",
                         index + 1,
-                        self.mapping.file_path(&source.file)
+                        self.mapping.file_path(&source.file),
+                        group(*count)
                     ),
                 )
                 .table(kind)
@@ -1025,9 +1027,9 @@ impl<'a> Loader<'a> {
                 check,
                 format!(
                     "{} {kind} row(s) dated {word} the {column} of their {} in {lookup_file} ({} distinct {}); first",
-                    rows.len(),
+                    group(rows.len()),
                     via.key,
-                    keys.len(),
+                    group(keys.len()),
                     via.key,
                 ),
             )

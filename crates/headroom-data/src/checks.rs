@@ -198,8 +198,8 @@ fn unique_keys(frames: &Frames, files: &Files, mapping: &Mapping, report: &mut R
 /// Returns the positions of rows whose key repeats, in ascending order.
 ///
 /// Rows are hashed into one `u64` each and the sorted hashes are compared, so
-/// memory grows by about 16 bytes per row rather than by a hash table of
-/// every key; rows that share a hash are then compared by their key text.
+/// memory grows by about 16 bytes per row instead of a hash table of every
+/// key. Rows that share a hash are then compared by their key text.
 fn duplicate_positions(df: &DataFrame, key: &[&str]) -> Vec<IdxSize> {
     let hashes = row_hashes(df, key);
     let mut sorted = hashes.clone();
@@ -631,9 +631,10 @@ fn churn_flags(frames: &Frames, report: &mut Report) {
             Severity::Warning,
             Check::ChurnFlagMismatch,
             format!(
-                "{n} account(s) whose churn flag disagrees with the churned outcomes: {} flagged without a churned outcome, {} with a churned outcome but not flagged, such as {example}",
-                flag_only.len(),
-                outcome_only.len()
+                "{} account(s) whose churn flag disagrees with the churned outcomes: {} flagged without a churned outcome, {} with a churned outcome but not flagged, such as {example}",
+                group(n),
+                group(flag_only.len()),
+                group(outcome_only.len())
             ),
         )
         .table(TableKind::Accounts)

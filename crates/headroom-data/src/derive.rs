@@ -17,7 +17,7 @@ use crate::build::{
 use crate::cell::{epoch_days, from_epoch_days};
 use crate::contract::TableKind;
 use crate::mapping::{Grain, Mapping};
-use crate::report::{Check, Issue, Report, Severity};
+use crate::report::{Check, Issue, Report, Severity, group};
 use crate::tables::Rollup;
 
 /// The frames of all six tables while they are being built.
@@ -132,7 +132,8 @@ pub(crate) fn contract_dates(df: &mut DataFrame, end: Option<NaiveDate>, report:
                 Severity::Note,
                 Check::Filled,
                 format!(
-                    "{rolled} blank end_date(s) of open-ended contracts filled with the first term anniversary after {after} (mapping open_end)"
+                    "{} blank end_date(s) of open-ended contracts filled with the first term anniversary after {after} (mapping open_end)",
+                    group(rolled)
                 ),
             )
             .table(TableKind::Contracts)
@@ -145,7 +146,8 @@ pub(crate) fn contract_dates(df: &mut DataFrame, end: Option<NaiveDate>, report:
                 Severity::Note,
                 Check::Filled,
                 format!(
-                    "{backdated} start_date(s) set to end_date minus the term (mapping term_months)"
+                    "{} start_date(s) set to end_date minus the term (mapping term_months)",
+                    group(backdated)
                 ),
             )
             .table(TableKind::Contracts)
@@ -241,7 +243,11 @@ pub(crate) fn outcome_anniversaries(
         Issue::new(
             Severity::Note,
             Check::Derived,
-            format!("{derived} outcome(s) derived from the anniversaries of {sources} row(s) (mapping anniversaries)"),
+            format!(
+                "{} outcome(s) derived from the anniversaries of {} row(s) (mapping anniversaries)",
+                group(derived),
+                group(sources)
+            ),
         )
         .table(TableKind::Outcomes)
         .count(derived),
@@ -297,7 +303,10 @@ pub(crate) fn exclude_accounts(
                 Issue::new(
                     Severity::Note,
                     Check::Excluded,
-                    format!("{dropped} {kind} row(s) of excluded accounts left out"),
+                    format!(
+                        "{} {kind} row(s) of excluded accounts left out",
+                        group(dropped)
+                    ),
                 )
                 .table(*kind)
                 .count(dropped),
@@ -424,8 +433,9 @@ pub(crate) fn combine_usage(df: &mut DataFrame, mapping: &Mapping, report: &mut 
             Severity::Note,
             Check::Combined,
             format!(
-                "{before} usage row(s) combined into {} (one per account, metric and {label}, by each metric's rollup)",
-                df.height()
+                "{} usage row(s) combined into {} (one per account, metric and {label}, by each metric's rollup)",
+                group(before),
+                group(df.height())
             ),
         )
         .table(TableKind::Usage)
@@ -522,7 +532,10 @@ pub(crate) fn normalize_limits(df: &mut DataFrame, report: &mut Report) {
             Issue::new(
                 Severity::Note,
                 Check::UnlimitedLimit,
-                format!("{zeros} entitlement limit(s) of 0 read as unlimited: limit left blank, no utilization"),
+                format!(
+                "{} entitlement limit(s) of 0 read as unlimited: limit left blank, no utilization",
+                group(zeros)
+            ),
             )
             .table(TableKind::Entitlements)
             .count(zeros),
@@ -534,7 +547,8 @@ pub(crate) fn normalize_limits(df: &mut DataFrame, report: &mut Report) {
                 Severity::Note,
                 Check::UnlimitedLimit,
                 format!(
-                    "{blanks} entitlement(s) without a limit: unlimited or unknown, no utilization"
+                    "{} entitlement(s) without a limit: unlimited or unknown, no utilization",
+                    group(blanks)
                 ),
             )
             .table(TableKind::Entitlements)

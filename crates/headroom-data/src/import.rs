@@ -29,7 +29,7 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// The tables, or [`DataError::Invalid`] with the report when it has errors.
+    /// Returns the tables, or [`DataError::Invalid`] with the report when it has errors.
     pub fn into_checked(self) -> Result<(Tables, Report), DataError> {
         if self.report.has_errors() {
             return Err(DataError::Invalid {
@@ -154,7 +154,7 @@ fn read_tables(loader: &mut Loader, dir: &Path, mapping: &Mapping) -> Frames {
     frames
 }
 
-/// The accounts named by `[exclude]`, with the reason for each.
+/// Collects the accounts named by `[exclude]`, with the reason for each.
 fn excluded_accounts(loader: &mut Loader, mapping: &Mapping) -> BTreeMap<String, String> {
     let mut rule_rows = Vec::new();
     for rule in &mapping.exclude.rules {
@@ -268,7 +268,7 @@ fn resolve_lines(report: &mut Report) {
     }
 }
 
-/// The (file, 1-based row) of each row mark in a message.
+/// Lists the (file, 1-based row) of each row mark in a message.
 fn row_marks(message: &str) -> Vec<(String, usize)> {
     let mut marks = Vec::new();
     for (i, part) in message.split(ROW_MARK).enumerate() {
