@@ -547,7 +547,7 @@ fn overlapping_contracts(frames: &Frames, report: &mut Report) {
             ),
         )
         .table(TableKind::Contracts)
-        .hint("overlapping contracts are kept and their ARR adds up per account; if they are renewals, end each term where the next starts")
+        .hint("overlapping contracts are kept as separate contracts of the account; if they are renewals of one contract, end each term where the next starts")
         .count(n),
     );
 }
