@@ -17,7 +17,7 @@ use crate::columns::{ColumnInput, parse_column, parse_constant};
 use crate::contract::{ColumnKind, ColumnSpec, TableKind};
 use crate::mapping::{CellFormats, LookupSpec, Mapping, RowRule, SourceSpec, constant_text};
 use crate::read;
-use crate::report::{Check, Issue, Location, Report, Severity, group};
+use crate::report::{Check, Issue, Location, MAX_ISSUES_PER_FILE, Report, Severity, group};
 
 /// Index of the part file a row came from.
 pub(crate) const FILE_COL: &str = "__file";
@@ -214,6 +214,10 @@ impl<'a> Loader<'a> {
         }
         let mut parts = Vec::with_capacity(paths.len());
         for path in paths {
+            if self.report_ragged(&path, separator) {
+                self.unreadable.insert(relative.to_string());
+                continue;
+            }
             match read::read_part(&path, separator) {
                 Ok(df) => {
                     let index = self.files.len() as u32;
@@ -241,6 +245,45 @@ impl<'a> Loader<'a> {
             }
         }
         Some(parts)
+    }
+
+    /// Reports the records of a CSV file whose field count differs from the
+    /// header's; returns whether there were any.
+    fn report_ragged(&mut self, path: &Path, separator: u8) -> bool {
+        if read::FileFormat::of(path) == Some(read::FileFormat::Parquet) {
+            return false;
+        }
+        let separator = if path.extension().is_some_and(|e| e == "tsv") {
+            b'\t'
+        } else {
+            separator
+        };
+        let Ok(ragged) = read::ragged_records(path, separator, MAX_ISSUES_PER_FILE) else {
+            return false;
+        };
+        for (line, fields) in &ragged.listed {
+            self.report.push(
+                Issue::new(
+                    Severity::Error,
+                    Check::BadValue,
+                    format!(
+                        "record has {fields} fields but the header has {}",
+                        ragged.header_fields
+                    ),
+                )
+                .file(path)
+                .at(Location::Line(*line))
+                .hint(
+                    "quote fields that contain the separator, such as \"Acme, Inc.\", or fix the missing or extra fields",
+                ),
+            );
+        }
+        self.report.omit(
+            Some(path.to_path_buf()),
+            Severity::Error,
+            ragged.total - ragged.listed.len(),
+        );
+        ragged.total > 0
     }
 
     fn load_source(

@@ -5,6 +5,7 @@
 //! their stored types; the import checks and converts them column by column.
 
 use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -144,6 +145,81 @@ pub fn record_lines(path: &Path, rows: usize) -> std::io::Result<Vec<usize>> {
     Ok(starts)
 }
 
+/// Records of a CSV file whose field count differs from the header's.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RaggedRecords {
+    /// Fields in the header.
+    pub header_fields: usize,
+    /// (1-based line, field count) of the first ragged records, up to the limit.
+    pub listed: Vec<(usize, usize)>,
+    /// Ragged records in the whole file.
+    pub total: usize,
+}
+
+/// Counts the fields of every record of a CSV file, following quotes, and
+/// returns the records whose count differs from the header's. Blank lines are
+/// ignored.
+pub fn ragged_records(path: &Path, separator: u8, limit: usize) -> std::io::Result<RaggedRecords> {
+    let mut file = File::open(path)?;
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut ragged = RaggedRecords::default();
+    let mut header: Option<usize> = None;
+    let mut fields = 1usize;
+    let mut content = false;
+    let mut in_quotes = false;
+    let mut line = 1usize;
+    let mut record_line = 1usize;
+    let mut finish = |fields: usize, record_line: usize, ragged: &mut RaggedRecords| match header {
+        None => {
+            header = Some(fields);
+            ragged.header_fields = fields;
+        }
+        Some(expected) if expected != fields => {
+            ragged.total += 1;
+            if ragged.listed.len() < limit {
+                ragged.listed.push((record_line, fields));
+            }
+        }
+        Some(_) => {}
+    };
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        for &b in &buffer[..read] {
+            match b {
+                b'"' => {
+                    in_quotes = !in_quotes;
+                    content = true;
+                }
+                b'\n' => {
+                    line += 1;
+                    if in_quotes {
+                        continue;
+                    }
+                    if content {
+                        finish(fields, record_line, &mut ragged);
+                    }
+                    fields = 1;
+                    content = false;
+                    record_line = line;
+                }
+                b'\r' => {}
+                _ if b == separator && !in_quotes => {
+                    fields += 1;
+                    content = true;
+                }
+                _ => content = true,
+            }
+        }
+    }
+    if content {
+        finish(fields, record_line, &mut ragged);
+    }
+    Ok(ragged)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +247,18 @@ mod tests {
         let path = dir.path().join("notes.csv");
         std::fs::write(&path, "id,note\n1,\"two\nlines\"\n2,plain\n3,x\n").unwrap();
         assert_eq!(record_lines(&path, 10).unwrap(), [2, 4, 5]);
+    }
+
+    #[test]
+    fn ragged_records_name_their_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts.csv");
+        let text = "id,name,since\nA1,\"Acme, Inc.\",2020\nA2,Acme, Inc.,2020\n\nA3,Beta\nA4,\"two\nlines\",2021\n";
+        std::fs::write(&path, text).unwrap();
+        let ragged = ragged_records(&path, b',', 10).unwrap();
+        assert_eq!(ragged.header_fields, 3);
+        assert_eq!(ragged.listed, [(3, 4), (5, 2)]);
+        assert_eq!(ragged.total, 2);
     }
 
     #[test]

@@ -942,3 +942,18 @@ fn project_tables_reload_with_their_meta() {
     );
     assert_eq!(again.tables.usage.height(), 2);
 }
+
+#[test]
+fn unquoted_separator_is_error_on_its_line() {
+    let accounts = "account_id,name,customer_since\nA1,Acme, Inc.,2020-01-15\nA2,Beta,2021-06-01\n";
+    let dir = fixture(&[("accounts.csv", accounts)]);
+    let loaded = load_contract(dir.path());
+    let errors = errors(&loaded);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].location, Some(Location::Line(2)));
+    assert_eq!(
+        errors[0].message,
+        "record has 4 fields but the header has 3"
+    );
+    assert!(errors[0].hint.contains("\"Acme, Inc.\""));
+}
