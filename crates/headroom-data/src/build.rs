@@ -815,7 +815,31 @@ impl<'a> Loader<'a> {
                     start: starts.as_ref().and_then(|s| s[i]),
                     end: ends.as_ref().and_then(|e| e[i]),
                 };
-                map.entry(k).or_insert(row);
+                match map.get(&k) {
+                    None => {
+                        map.insert(k, row);
+                    }
+                    Some(first) if first.account != row.account => {
+                        let accounts =
+                            [&first.account, &row.account].map(|a| a.clone().unwrap_or_default());
+                        self.report.push(
+                            Issue::new(
+                                Severity::Error,
+                                Check::DuplicateKey,
+                                format!(
+                                    "{key} {k} belongs to two accounts, {} and {}",
+                                    accounts[0], accounts[1]
+                                ),
+                            )
+                            .file(path.clone())
+                            .at(Location::Row(i + 1))
+                            .column(headers[&key].clone())
+                            .value(k.clone())
+                            .hint("give each key one account in the lookup file, because rows keyed by it cannot be assigned otherwise"),
+                        );
+                    }
+                    Some(_) => {}
+                }
             }
         }
         self.lookups.insert(name, map.clone());

@@ -957,3 +957,27 @@ fn unquoted_separator_is_error_on_its_line() {
     );
     assert!(errors[0].hint.contains("\"Acme, Inc.\""));
 }
+
+#[test]
+fn lookup_key_with_two_accounts_is_error() {
+    let subscriptions = "subscription_id,account_id\nS1,A1\nS2,A2\nS1,A2\n";
+    let events = "subscription_id,day,count\nS1,2024-01-31,5\nS2,2024-01-31,7\n";
+    let dir = fixture(&[("subscriptions.csv", subscriptions), ("events.csv", events)]);
+    let mapping = format!(
+        "{}\n[[usage]]\nfile = \"events.csv\"\ncolumns = {{ date = \"day\", value = \"count\" }}\nconstants = {{ metric = \"events\" }}\naccount_via = {{ file = \"subscriptions.csv\", key = \"subscription_id\" }}\n",
+        contract_sources(&["accounts", "contracts", "entitlements"])
+    );
+    let loaded = load_mapped(dir.path(), &mapping);
+    let errors = errors(&loaded);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].check, Check::DuplicateKey);
+    assert_eq!(errors[0].location, Some(Location::Line(4)));
+    assert_eq!(
+        errors[0].message,
+        "subscription_id S1 belongs to two accounts, A1 and A2"
+    );
+    assert_eq!(
+        texts(&loaded.tables.usage, "account_id"),
+        [Some("A1".to_string()), Some("A2".to_string())]
+    );
+}
