@@ -109,9 +109,8 @@ fn validate_flat_portfolio_example() {
         "{stdout}"
     );
     assert!(
-        stdout.contains(
-            "2 account(s) excluded (1 internal or trial account, 1 listed in [exclude]; 2 listed)"
-        ),
+        stdout
+            .contains("2 account(s) excluded: 1 internal or trial account, 1 listed in [exclude]"),
         "{stdout}"
     );
 }
@@ -201,4 +200,20 @@ fn invalid_mapping_is_reported_with_its_key() {
         stderr.contains("[[accounts]] #1 does not provide the required column accounts.name"),
         "{stderr}"
     );
+}
+
+#[test]
+fn validate_flat_portfolio_output() {
+    let root = workspace_root();
+    let assert = headroom()
+        .current_dir(&root)
+        .args([
+            "validate",
+            "data/examples/flat-portfolio",
+            "--mapping",
+            "data/mappings/flat-portfolio.toml",
+        ])
+        .assert()
+        .success();
+    insta::assert_snapshot!(stdout_of(assert.get_output()));
 }

@@ -280,7 +280,18 @@ pub(crate) fn exclude_accounts(
         .as_materialized_series()
         .clone();
 
-    let accounts_before = frames[&TableKind::Accounts].height();
+    let found: HashSet<String> = frames[&TableKind::Accounts]
+        .column("account_id")
+        .ok()
+        .and_then(|c| c.str().ok().cloned())
+        .map(|c| {
+            c.iter()
+                .flatten()
+                .filter(|id| excluded.contains_key(*id))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
     for (kind, df) in frames.iter_mut() {
         let (key, values) = match kind {
             TableKind::Entitlements => ("contract_id", &dropped_contracts),
@@ -313,24 +324,28 @@ pub(crate) fn exclude_accounts(
             );
         }
     }
-    let accounts_dropped = accounts_before - frames[&TableKind::Accounts].height();
     let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
-    for reason in excluded.values() {
-        *reasons.entry(reason.as_str()).or_default() += 1;
+    for (id, reason) in excluded {
+        if found.contains(id) {
+            *reasons.entry(reason.as_str()).or_default() += 1;
+        }
     }
     let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+    let mut message = format!(
+        "{} account(s) excluded: {}",
+        found.len(),
+        reasons.join(", ")
+    );
+    let missing = excluded.len() - found.len();
+    if missing > 0 {
+        message.push_str(&format!(
+            "; {missing} excluded id(s) are not in the accounts table"
+        ));
+    }
     report.push(
-        Issue::new(
-            Severity::Note,
-            Check::Excluded,
-            format!(
-                "{accounts_dropped} account(s) excluded ({}; {} listed)",
-                reasons.join(", "),
-                excluded.len()
-            ),
-        )
-        .table(TableKind::Accounts)
-        .count(accounts_dropped),
+        Issue::new(Severity::Note, Check::Excluded, message)
+            .table(TableKind::Accounts)
+            .count(found.len()),
     );
 }
 
