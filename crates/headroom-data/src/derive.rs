@@ -18,7 +18,6 @@ use crate::cell::{epoch_days, from_epoch_days};
 use crate::contract::TableKind;
 use crate::mapping::{Grain, Mapping};
 use crate::report::{Check, Issue, Report, Severity, group};
-use crate::tables::Rollup;
 
 /// The frames of all six tables while they are being built.
 pub(crate) type Frames = BTreeMap<TableKind, DataFrame>;
@@ -356,87 +355,7 @@ pub(crate) fn combine_usage(df: &mut DataFrame, mapping: &Mapping, report: &mut 
         return;
     };
     let before = df.height();
-    let dates = date_values(df, "date");
-    let periods: Vec<Option<i32>> = match grain {
-        Grain::Day => dates,
-        Grain::Month => {
-            let mut cache: BTreeMap<i32, i32> = BTreeMap::new();
-            dates
-                .into_iter()
-                .map(|d| {
-                    let d = d?;
-                    Some(
-                        *cache
-                            .entry(d)
-                            .or_insert_with(|| epoch_days(month_end(from_epoch_days(d)))),
-                    )
-                })
-                .collect()
-        }
-    };
-    df.with_column(date_column("__period", periods))
-        .unwrap_or_else(|e| frame_err(e));
-
-    let mut parts = Vec::new();
-    for rollup in [Rollup::Sum, Rollup::Max, Rollup::Last, Rollup::Mean] {
-        let metrics: Vec<&str> = mapping
-            .rollups
-            .iter()
-            .filter(|(_, r)| **r == rollup)
-            .map(|(m, _)| m.as_str())
-            .collect();
-        let listed: Vec<&str> = mapping.rollups.keys().map(String::as_str).collect();
-        let filter = match rollup {
-            Rollup::Sum => col("metric")
-                .is_in(lit(Series::new("m".into(), listed)).implode(false), false)
-                .not(),
-            _ => col("metric").is_in(
-                lit(Series::new("m".into(), metrics.clone())).implode(false),
-                false,
-            ),
-        };
-        let filter = match rollup {
-            Rollup::Sum if !metrics.is_empty() => filter
-                .or(col("metric")
-                    .is_in(lit(Series::new("m".into(), metrics)).implode(false), false)),
-            _ => filter,
-        };
-        let value = match rollup {
-            Rollup::Sum => col("value").sum(),
-            Rollup::Max => col("value").max(),
-            Rollup::Mean => col("value").mean(),
-            Rollup::Last => col("value")
-                .sort_by([col("date")], SortMultipleOptions::default())
-                .last(),
-        };
-        let part = df
-            .clone()
-            .lazy()
-            .filter(filter)
-            .group_by([col("account_id"), col("__period"), col("metric")])
-            .agg([
-                value.alias("value"),
-                col(FILE_COL).first(),
-                col(ROW_COL).first(),
-            ])
-            .select([
-                col("account_id"),
-                col("__period").alias("date"),
-                col("metric"),
-                col("value"),
-                col(FILE_COL),
-                col(ROW_COL),
-            ]);
-        parts.push(part);
-    }
-    let combined = concat(parts, UnionArgs::default())
-        .and_then(|lf| {
-            lf.sort(
-                ["account_id", "metric", "date"],
-                SortMultipleOptions::default(),
-            )
-            .collect()
-        })
+    let combined = crate::rollup::roll_up(df, &mapping.rollups, grain, &[FILE_COL, ROW_COL])
         .unwrap_or_else(|e| frame_err(e));
     *df = combined;
     let label = match grain {

@@ -19,6 +19,7 @@ pub mod mapping;
 pub mod project;
 pub mod read;
 pub mod report;
+pub mod rollup;
 pub mod tables;
 
 pub use contract::{ColumnKind, ColumnSpec, TableKind};
@@ -31,4 +32,5 @@ pub use import::{Loaded, import, load};
 pub use mapping::Mapping;
 pub use project::ProjectConfig;
 pub use report::{Check, Issue, Location, Report, Severity};
+pub use rollup::usage_by_month;
 pub use tables::{Rollup, Tables, TablesMeta};
