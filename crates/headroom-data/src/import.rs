@@ -2,7 +2,7 @@
 //! derive, exclude, combine, check, and either hand back typed tables with
 //! their report or reject the input with every error found.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -231,11 +231,10 @@ fn required_after_derivation(frames: &Frames, files: &Files, report: &mut Report
 /// (header = line 1, quoted line breaks followed), in locations and in the row
 /// marks of messages.
 fn resolve_lines(report: &mut Report) {
-    let mut needed: HashMap<PathBuf, usize> = HashMap::new();
+    let mut needed: HashMap<PathBuf, BTreeSet<usize>> = HashMap::new();
     let mut need = |file: &Path, row: usize| {
         if FileFormat::of(file) != Some(FileFormat::Parquet) {
-            let max = needed.entry(file.to_path_buf()).or_default();
-            *max = (*max).max(row);
+            needed.entry(file.to_path_buf()).or_default().insert(row);
         }
     };
     for issue in report.issues() {
@@ -246,15 +245,15 @@ fn resolve_lines(report: &mut Report) {
             need(Path::new(&file), row);
         }
     }
-    let mut lines: HashMap<PathBuf, Vec<usize>> = HashMap::new();
-    for (file, max) in needed {
-        if let Ok(starts) = read::record_lines(&file, max) {
-            lines.insert(file, starts);
+    let mut lines: HashMap<PathBuf, BTreeMap<usize, usize>> = HashMap::new();
+    for (file, rows) in needed {
+        if let Ok(found) = read::record_lines(&file, &rows) {
+            lines.insert(file, found);
         }
     }
     let line_of = |file: &Path, row: usize| -> Option<usize> {
-        let starts = lines.get(file)?;
-        Some(starts.get(row - 1).copied().unwrap_or(row + 1))
+        let found = lines.get(file)?;
+        Some(found.get(&row).copied().unwrap_or(row + 1))
     };
 
     for issue in report.issues_mut() {

@@ -4,6 +4,7 @@
 //! the contract and never from what its first rows contain. Parquet columns keep
 //! their stored types; the import checks and converts them column by column.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ pub enum FileFormat {
 }
 
 impl FileFormat {
-    /// The format of a path by its extension (`.csv`, `.tsv`, `.txt`, `.parquet`, `.pq`).
+    /// Returns the format of a path by its extension (`.csv`, `.tsv`, `.txt`, `.parquet`, `.pq`).
     pub fn of(path: &Path) -> Option<FileFormat> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
@@ -108,41 +109,52 @@ pub fn read_part(path: &Path, separator: u8) -> PolarsResult<DataFrame> {
     }
 }
 
-/// The 1-based line on which each data record of a CSV file starts, counting
-/// the header as line 1 and following quoted fields across line breaks.
-/// `rows` limits the scan to the first records needed.
-pub fn record_lines(path: &Path, rows: usize) -> std::io::Result<Vec<usize>> {
-    let bytes = std::fs::read(path)?;
-    let mut starts = Vec::with_capacity(rows.min(1 << 20));
+/// Finds the 1-based line on which each requested data record of a CSV file
+/// starts (`rows` are 1-based data rows), counting the header as line 1 and
+/// following quoted fields across line breaks. Reads the file in chunks and
+/// stops after the last requested row.
+pub fn record_lines(
+    path: &Path,
+    rows: &BTreeSet<usize>,
+) -> std::io::Result<BTreeMap<usize, usize>> {
+    let mut lines = BTreeMap::new();
+    let Some(&last) = rows.last() else {
+        return Ok(lines);
+    };
+    let mut file = File::open(path)?;
+    let mut buffer = vec![0u8; 1 << 20];
     let mut line = 1usize;
+    let mut record = 0usize;
     let mut in_quotes = false;
-    let mut header_done = false;
     let mut at_record_start = true;
-    for &b in &bytes {
-        if at_record_start && b != b'\n' && b != b'\r' {
-            if header_done {
-                starts.push(line);
-                if starts.len() >= rows {
-                    break;
-                }
-            }
-            at_record_start = false;
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            return Ok(lines);
         }
-        match b {
-            b'"' => in_quotes = !in_quotes,
-            b'\n' => {
-                line += 1;
-                if !in_quotes {
-                    if !at_record_start {
-                        header_done = true;
-                    }
-                    at_record_start = true;
+        for &b in &buffer[..read] {
+            if at_record_start && b != b'\n' && b != b'\r' {
+                if record > 0 && rows.contains(&record) {
+                    lines.insert(record, line);
                 }
+                if record >= last {
+                    return Ok(lines);
+                }
+                record += 1;
+                at_record_start = false;
             }
-            _ => {}
+            match b {
+                b'"' => in_quotes = !in_quotes,
+                b'\n' => {
+                    line += 1;
+                    if !in_quotes {
+                        at_record_start = true;
+                    }
+                }
+                _ => {}
+            }
         }
     }
-    Ok(starts)
 }
 
 /// Records of a CSV file whose field count differs from the header's.
@@ -246,7 +258,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("notes.csv");
         std::fs::write(&path, "id,note\n1,\"two\nlines\"\n2,plain\n3,x\n").unwrap();
-        assert_eq!(record_lines(&path, 10).unwrap(), [2, 4, 5]);
+        let rows = BTreeSet::from([1, 2, 3, 7]);
+        let lines = record_lines(&path, &rows).unwrap();
+        assert_eq!(lines, BTreeMap::from([(1, 2), (2, 4), (3, 5)]));
     }
 
     #[test]
