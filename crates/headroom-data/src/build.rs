@@ -775,7 +775,19 @@ impl<'a> Loader<'a> {
             self.release(&self.mapping.file_path(&via.file));
             return Some(found);
         }
-        let formats = self.mapping.cell_formats(&SourceSpec::empty(&via.file));
+        // Read the lookup file's dates as the source that reads the same file
+        // does; that source reports their errors, so the lookup's own parse
+        // reports nothing then.
+        let relative = self.mapping.file_path(&via.file);
+        let same_file = TableKind::ALL
+            .into_iter()
+            .flat_map(|kind| self.mapping.sources(kind))
+            .find(|source| self.mapping.file_path(&source.file) == relative);
+        let formats = match same_file {
+            Some(source) => self.mapping.cell_formats(source),
+            None => self.mapping.cell_formats(&SourceSpec::empty(&via.file)),
+        };
+        let reported_elsewhere = same_file.is_some();
         let parts = self.parts(&via.file, formats.separator)?;
         let key = via.lookup_key.clone().unwrap_or_else(|| via.key.clone());
         let mut map = HashMap::new();
@@ -801,7 +813,12 @@ impl<'a> Loader<'a> {
                         default_currency: None,
                         rows: &rows,
                     };
-                    let parsed = parse_column(&input, df.column(header).ok()?, &mut loader.report);
+                    let mut scratch = Report::default();
+                    let report = match reported_elsewhere {
+                        true => &mut scratch,
+                        false => &mut loader.report,
+                    };
+                    let parsed = parse_column(&input, df.column(header).ok()?, report);
                     Some(parsed.series.date().ok()?.physical().iter().collect())
                 };
             let starts = dates(self, &via.start);

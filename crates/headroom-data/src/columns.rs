@@ -52,6 +52,16 @@ pub(crate) struct Parsed {
 }
 
 impl ColumnInput<'_> {
+    /// Reports a cell that failed to parse, or only counts it once the file
+    /// has as many errors as the report keeps.
+    fn report_cell(&self, report: &mut Report, position: usize, value: &str, err: CellError) {
+        if report.is_full(self.path, Severity::Error) {
+            report.omit(Some(self.path.to_path_buf()), Severity::Error, 1);
+        } else {
+            report.push(self.issue(position, value, err));
+        }
+    }
+
     fn issue(&self, position: usize, value: &str, err: CellError) -> Issue {
         Issue::new(Severity::Error, Check::BadValue, err.message)
             .table(self.table)
@@ -180,7 +190,7 @@ fn money_from_numbers(input: &ColumnInput, amounts: Series, report: &mut Report)
         match row_currency(input, position).and_then(|c| cell::minor_to_major(value, &c)) {
             Ok(major) => out.push(Some(major)),
             Err(err) => {
-                report.push(input.issue(position, &value.to_string(), err));
+                input.report_cell(report, position, &value.to_string(), err);
                 out.push(None);
             }
         }
@@ -315,7 +325,7 @@ where
         match parse(input.mapped(cell)) {
             Ok(value) => out.push(value),
             Err(err) => {
-                report.push(input.issue(position, cell, err));
+                input.report_cell(report, position, cell, err);
                 failed.push(position);
                 out.push(None);
             }
@@ -393,7 +403,7 @@ fn parse_money_column(
         match parsed {
             Ok(value) => out.push(value),
             Err(err) => {
-                report.push(input.issue(position, cell, err));
+                input.report_cell(report, position, cell, err);
                 failed.push(position);
                 out.push(None);
             }
@@ -548,7 +558,7 @@ fn parse_dates(
         match result {
             Ok(days) => out.push(*days),
             Err(err) => {
-                report.push(input.issue(position, cell, err.clone()));
+                input.report_cell(report, position, cell, err.clone());
                 failed.push(position);
                 out.push(None);
             }

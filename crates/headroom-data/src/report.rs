@@ -241,21 +241,28 @@ impl Report {
     /// Adds an issue, once; located errors and warnings past
     /// [`MAX_ISSUES_PER_FILE`] for one file are only counted.
     pub fn push(&mut self, issue: Issue) {
-        if issue.location.is_some() && !self.seen.insert(issue.render()) {
-            return;
-        }
         if issue.severity == Severity::Note || issue.file.is_none() {
             self.issues.push(issue);
             return;
         }
         let key = (issue.file.clone(), issue.severity);
-        let kept = self.kept.entry(key.clone()).or_default();
-        if *kept < MAX_ISSUES_PER_FILE {
-            *kept += 1;
-            self.issues.push(issue);
-        } else {
+        let kept = self.kept.get(&key).copied().unwrap_or(0);
+        if kept >= MAX_ISSUES_PER_FILE {
             *self.omitted.entry(key).or_default() += 1;
+            return;
         }
+        if issue.location.is_some() && !self.seen.insert(issue.render()) {
+            return;
+        }
+        self.kept.insert(key, kept + 1);
+        self.issues.push(issue);
+    }
+
+    /// Returns whether the next located issue of this severity in `file` would
+    /// only be counted, so that callers can skip building it.
+    pub fn is_full(&self, file: &Path, severity: Severity) -> bool {
+        let key = (Some(file.to_path_buf()), severity);
+        self.kept.get(&key).copied().unwrap_or(0) >= MAX_ISSUES_PER_FILE
     }
 
     /// Returns every issue kept, in the order found.
