@@ -15,7 +15,9 @@ use crate::derive::{self, Frames};
 use crate::error::DataError;
 use crate::mapping::{CurrencySpec, Mapping};
 use crate::read::{self, FileFormat};
-use crate::report::{Check, Issue, Location, ROW_MARK, ROW_SEP, Report, Severity, TableSummary};
+use crate::report::{
+    Check, Issue, Location, ROW_MARK, ROW_SEP, Report, Severity, TableSummary, group,
+};
 use crate::tables::{META_FILE, Tables, TablesMeta};
 
 /// Tables read from a folder, with everything validation found.
@@ -361,7 +363,7 @@ fn facts(kind: TableKind, df: &DataFrame) -> Vec<String> {
         let shown: Vec<String> = counts
             .iter()
             .take(12)
-            .map(|(k, n)| format!("{k} {n}"))
+            .map(|(k, n)| format!("{k} {}", group(*n)))
             .collect();
         let more = counts.len().saturating_sub(12);
         match more {

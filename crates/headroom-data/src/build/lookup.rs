@@ -237,7 +237,7 @@ impl<'a> Loader<'a> {
                 Severity::Warning,
                 check,
                 format!(
-                    "{} {kind} row(s) dated {word} the {column} of their {} in {lookup_file} ({} distinct {}); first",
+                    "{} {kind} row(s) dated {word} the {column} of their {} in {lookup_file} ({} distinct {}), the first on this line",
                     group(rows.len()),
                     via.key,
                     group(keys.len()),
