@@ -57,20 +57,8 @@ fn hits(lf: LazyFrame, columns: &[&str]) -> (Vec<Hit>, usize) {
         .idx()
         .unwrap_or_else(|e| frame_err(e))
         .clone();
-    let texts: Vec<Vec<Option<String>>> = columns
-        .iter()
-        .map(|name| {
-            let column = df.column(name).unwrap_or_else(|e| frame_err(e));
-            let text = column
-                .cast(&DataType::String)
-                .unwrap_or_else(|e| frame_err(e));
-            text.str()
-                .unwrap_or_else(|e| frame_err(e))
-                .iter()
-                .map(|v| v.map(str::to_string))
-                .collect()
-        })
-        .collect();
+    let texts: Vec<Vec<Option<String>>> =
+        columns.iter().map(|name| column_texts(&df, name)).collect();
     let list = (0..df.height())
         .map(|i| Hit {
             file: files.get(i).unwrap_or(0),
@@ -224,8 +212,11 @@ fn duplicate_positions(df: &DataFrame, key: &[&str]) -> Vec<IdxSize> {
         key.iter().map(|name| column_texts(&subset, name)).collect();
     let mut by_key: HashMap<Vec<Option<String>>, Vec<IdxSize>> = HashMap::new();
     for (i, position) in candidates.into_iter().enumerate() {
-        let values = texts.iter().map(|t| t[i].clone()).collect();
-        by_key.entry(values).or_default().push(position);
+        let values: Vec<Option<String>> = texts.iter().map(|t| t[i].clone()).collect();
+        // A blank key part comes from a cell already reported as blank or invalid.
+        if values.iter().all(Option::is_some) {
+            by_key.entry(values).or_default().push(position);
+        }
     }
     let mut positions: Vec<IdxSize> = by_key
         .into_values()
@@ -277,8 +268,12 @@ fn hash_bytes(text: &str) -> u64 {
     hasher.finish()
 }
 
+/// Reads a column as text; numbers as written by Rust (`-5`, not `-5.0`).
 fn column_texts(df: &DataFrame, name: &str) -> Vec<Option<String>> {
     let column = df.column(name).unwrap_or_else(|e| frame_err(e));
+    if let Ok(numbers) = column.f64() {
+        return numbers.iter().map(|v| v.map(|v| v.to_string())).collect();
+    }
     let text = column
         .cast(&DataType::String)
         .unwrap_or_else(|e| frame_err(e));

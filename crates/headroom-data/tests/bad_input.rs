@@ -448,7 +448,7 @@ C2,seats,seats,0,term\n";
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].check, Check::NegativeValue);
     assert_eq!(errors[0].location, Some(Location::Line(2)));
-    assert_eq!(errors[0].value.as_deref(), Some("-5.0"));
+    assert_eq!(errors[0].value.as_deref(), Some("-5"));
     // The limit of 0 becomes null (unlimited), never a divisor.
     assert_eq!(floats(&loaded.tables.entitlements, "limit")[1], None);
     let unlimited = loaded.report.of(Check::UnlimitedLimit);
@@ -980,4 +980,18 @@ fn lookup_key_with_two_accounts_is_error() {
         texts(&loaded.tables.usage, "account_id"),
         [Some("A1".to_string()), Some("A2".to_string())]
     );
+}
+
+#[test]
+fn failed_dates_do_not_look_like_duplicates() {
+    let usage = "account_id,date,metric,value\n\
+A1,13/04/2025,active_users,80\n\
+A1,04/13/2025,active_users,70\n";
+    let dir = fixture(&[("usage.csv", usage)]);
+    let loaded = load_contract(dir.path());
+    let errors = errors(&loaded);
+    // Only the date order is reported; both dates are unreadable, so the two
+    // rows must not be reported as one repeated key.
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].check, Check::AmbiguousDates);
 }
