@@ -332,7 +332,17 @@ impl Report {
     }
 
     fn render_severity(&self, out: &mut String, severity: Severity) {
-        for issue in self.issues.iter().filter(|i| i.severity == severity) {
+        let mut issues: Vec<&Issue> = self
+            .issues
+            .iter()
+            .filter(|i| i.severity == severity)
+            .collect();
+        if severity == Severity::Error {
+            // Errors read best file by file, line by line; issues without a
+            // file (mapping and whole-table errors) come last.
+            issues.sort_by_key(|i| (i.file.is_none(), i.file.clone(), position(i.location)));
+        }
+        for issue in issues {
             out.push_str(&issue.render());
             out.push('\n');
         }
@@ -401,6 +411,13 @@ impl Report {
                 let _ = writeln!(out, "      {fact}");
             }
         }
+    }
+}
+
+fn position(location: Option<Location>) -> usize {
+    match location {
+        Some(Location::Line(n) | Location::Row(n)) => n,
+        None => 0,
     }
 }
 
