@@ -1,6 +1,7 @@
 //! End-to-end tests: each runs the built `headroom` binary in a temporary folder.
 
 mod store;
+mod data;
 
 use assert_cmd::Command;
 

@@ -34,6 +34,10 @@ enum Command {
 
     /// Back up and restore the project's store.
     Store(cmd::store::StoreArgs),
+    /// Check a folder of exports against the data contract and report what was found.
+    Validate(cmd::validate::ValidateArgs),
+    /// Validate a folder of exports and write the normalized tables into a project.
+    Import(cmd::import::ImportArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +50,8 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Store(args) => cmd::store::run(args),
+        Command::Validate(args) => cmd::validate::run(&args),
+        Command::Import(args) => cmd::import::run(&args),
     };
 
     match result {

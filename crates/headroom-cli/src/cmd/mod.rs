@@ -2,6 +2,8 @@
 //! helpers they share: logging setup and error reporting.
 
 pub mod store;
+pub mod import;
+pub mod validate;
 
 use std::process::ExitCode;
 
