@@ -31,6 +31,8 @@ struct Cli {
 enum Command {
     /// Print the version.
     Version,
+    /// Generate a synthetic portfolio with known mechanisms and its ground truth.
+    Sim(cmd::sim::SimArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
             println!("headroom {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Sim(args) => cmd::sim::run(args, cli.quiet),
     };
 
     match result {

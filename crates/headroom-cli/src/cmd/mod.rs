@@ -1,6 +1,8 @@
 //! One module per subcommand, each with a `run` entry function, and the
 //! helpers they share: logging setup and error reporting.
 
+pub mod sim;
+
 use std::process::ExitCode;
 
 use tracing_subscriber::EnvFilter;
