@@ -180,7 +180,31 @@ pub fn epoch_days(date: NaiveDate) -> i32 {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn year_month_parse_never_panics(text in "\\PC{0,12}") {
+            let _ = text.parse::<YearMonth>();
+        }
+
+        #[test]
+        fn year_month_round_trips(year in 1000i32..=9999, month in 1u32..=12) {
+            let parsed: YearMonth = format!("{year:04}-{month:02}").parse().unwrap();
+            prop_assert_eq!(parsed, YearMonth::new(year, month).unwrap());
+            prop_assert_eq!(parsed.to_string(), format!("{year:04}-{month:02}"));
+        }
+
+        #[test]
+        fn add_months_inverts(year in 1500i32..=8500, month in 1u32..=12, shift in -600i32..=600) {
+            let start = YearMonth::new(year, month).unwrap();
+            let moved = start.add_months(shift);
+            prop_assert_eq!(start.months_until(moved), shift);
+            prop_assert_eq!(moved.add_months(-shift), start);
+        }
+    }
 
     #[test]
     fn year_month_parses_and_prints() {

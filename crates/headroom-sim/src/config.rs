@@ -28,7 +28,8 @@ pub enum Grain {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimConfig {
-    /// Number of accounts in the portfolio, existing and new. Default 2000.
+    /// Number of accounts, existing and new, including the few whose contract
+    /// ends before the window opens. Default 2000.
     pub accounts: u64,
     /// Number of months of usage. Default 36.
     pub months: u32,

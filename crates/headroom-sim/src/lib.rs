@@ -168,10 +168,32 @@ pub fn generate(
     let staging = staging_dir(&output.dir);
     reset_dir(&staging)?;
 
+    let written = write_staging(config, output, &staging, progress);
+    let summary = match written {
+        Ok(summary) => summary,
+        Err(err) => {
+            // Best effort: the error that stopped the run matters more than a
+            // staging folder that cannot be removed.
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(err);
+        }
+    };
+    replace_dir(&staging, &output.dir)?;
+    tracing::info!(accounts = config.accounts, dir = %output.dir.display(), "wrote portfolio");
+    Ok(summary)
+}
+
+/// Writes the whole portfolio into the staging folder.
+fn write_staging(
+    config: &SimConfig,
+    output: &OutputOptions,
+    staging: &Path,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Summary, SimError> {
     let calibration = calibrate::calibrate(config);
     let context = SimContext::new(config, calibration);
     let writer = TableWriter::new(
-        &staging,
+        staging,
         output.format,
         IdFormat::for_accounts(config.accounts),
     );
@@ -183,8 +205,6 @@ pub fn generate(
         &PortfolioMeta::new(config, output.format),
     )?;
     write_json(&staging.join("truth").join("summary.json"), &summary)?;
-    replace_dir(&staging, &output.dir)?;
-    tracing::info!(accounts = config.accounts, dir = %output.dir.display(), "wrote portfolio");
     Ok(summary)
 }
 

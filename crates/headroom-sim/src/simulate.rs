@@ -199,44 +199,79 @@ impl<'a> AccountRun<'a> {
     /// Runs one month; returns whether the account is still a customer after it.
     fn step(&mut self, month: i32, chunk: &mut Chunk) -> bool {
         let m = self.profile.months_to_renewal(month);
-
-        let latent = self.latent;
-        let mut picker = Picker::new(self.outcomes_rng.random::<f64>());
-        self.rules
-            .advance(latent, m, |p, next| picker.offer(p, next));
-        self.latent = picker.pick();
-        self.term
-            .mechanisms
-            .insert(MechanismSet::of_phase(self.latent.phase));
-
-        let latent = self.latent;
-        let mut picker = Picker::new(self.outcomes_rng.random::<f64>());
-        self.rules
-            .intervene(latent, m, |p, next| picker.offer(p, next));
-        self.latent = picker.pick();
-        if self.latent.intervened && !latent.intervened {
-            self.log_intervention(month, m, chunk);
-        }
+        self.advance_phase(m);
+        self.maybe_intervene(month, m, chunk);
 
         let month_usage = self.draw_usage(month);
         if month >= 0 {
             self.push_usage(month, &month_usage, chunk);
         }
 
-        let before = self.latent;
-        let odds = (m == 0).then(|| self.rules.renewal_odds(before));
-        let mut picker = Picker::new(self.outcomes_rng.random::<f64>());
-        self.rules
-            .settle(before, m, |p, event, next| picker.offer(p, (event, next)));
-        let (event, after) = picker.pick();
-        self.latent = after;
-        self.apply_event(month, before, event, chunk);
-
+        let (before, event) = self.settle_month(month, m, chunk);
         let active = !event.is_churn();
         if month >= 0 {
             self.push_month_truth(month, m, active, chunk);
         }
-        if let Some(odds) = odds {
+        self.close_ended_term(month, m, before, event, chunk);
+        active
+    }
+
+    /// Stage 1: ages the phase and draws any phase start.
+    fn advance_phase(&mut self, months_to_renewal: u32) {
+        let latent = self.latent;
+        let mut picker = Picker::new(self.outcomes_rng.random::<f64>());
+        self.rules
+            .advance(latent, months_to_renewal, |p, next| picker.offer(p, next));
+        self.latent = picker.pick();
+        self.term
+            .mechanisms
+            .insert(MechanismSet::of_phase(self.latent.phase));
+    }
+
+    /// Stage 2: draws whether CS intervenes, and logs the intervention if so.
+    fn maybe_intervene(&mut self, month: i32, months_to_renewal: u32, chunk: &mut Chunk) {
+        let latent = self.latent;
+        let mut picker = Picker::new(self.outcomes_rng.random::<f64>());
+        self.rules
+            .intervene(latent, months_to_renewal, |p, next| picker.offer(p, next));
+        self.latent = picker.pick();
+        if self.latent.intervened && !latent.intervened {
+            self.log_intervention(month, months_to_renewal, chunk);
+        }
+    }
+
+    /// Stage 3: draws the month-end event and records it; returns the state
+    /// before the event and the event.
+    fn settle_month(
+        &mut self,
+        month: i32,
+        months_to_renewal: u32,
+        chunk: &mut Chunk,
+    ) -> (Latent, Event) {
+        let before = self.latent;
+        let mut picker = Picker::new(self.outcomes_rng.random::<f64>());
+        self.rules
+            .settle(before, months_to_renewal, |p, event, next| {
+                picker.offer(p, (event, next))
+            });
+        let (event, after) = picker.pick();
+        self.latent = after;
+        self.apply_event(month, before, event, chunk);
+        (before, event)
+    }
+
+    /// Records the term's truth when the month ended it, by a renewal or a
+    /// termination.
+    fn close_ended_term(
+        &mut self,
+        month: i32,
+        months_to_renewal: u32,
+        before: Latent,
+        event: Event,
+        chunk: &mut Chunk,
+    ) {
+        if months_to_renewal == 0 {
+            let odds = self.rules.renewal_odds(before);
             self.close_term(month, before, event, odds, TermEnd::Renewal, chunk);
         } else if event == Event::Terminated {
             let odds = RenewalOdds {
@@ -247,7 +282,6 @@ impl<'a> AccountRun<'a> {
             };
             self.close_term(month, before, event, odds, TermEnd::Termination, chunk);
         }
-        active
     }
 
     fn draw_usage(&mut self, month: i32) -> MonthUsage {

@@ -389,6 +389,37 @@ mod tests {
     }
 
     #[test]
+    fn load_without_monthly_table_names_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Truth::load(dir.path()).unwrap_err();
+        assert!(
+            matches!(err, SimError::TruthFormat { ref path, .. } if path == dir.path()),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("hint: point to the truth/ folder"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn load_rejects_missing_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let truth = dir.path().join("truth");
+        std::fs::create_dir_all(&truth).unwrap();
+        std::fs::write(
+            truth.join("monthly.csv"),
+            "account_id,date,p_churn\nA0001,2024-01-31,0.5\n",
+        )
+        .unwrap();
+        let err = Truth::load(dir.path()).unwrap_err();
+        assert!(
+            matches!(err, SimError::Polars { .. } | SimError::TruthFormat { .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn auc_needs_both_classes() {
         assert_eq!(roc_auc(&[0.1, 0.2], &[true, true]), None);
         assert_eq!(roc_auc(&[], &[]), None);
