@@ -15,3 +15,5 @@ fn version_prints_package_version() {
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert_eq!(stdout, format!("headroom {}\n", env!("CARGO_PKG_VERSION")));
 }
+
+mod sim;

@@ -38,6 +38,8 @@ enum Command {
     Validate(cmd::validate::ValidateArgs),
     /// Validate a folder of exports and write the normalized tables into a project.
     Import(cmd::import::ImportArgs),
+    /// Generate a synthetic portfolio with known mechanisms and its ground truth.
+    Sim(cmd::sim::SimArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Store(args) => cmd::store::run(args),
         Command::Validate(args) => cmd::validate::run(&args),
         Command::Import(args) => cmd::import::run(&args),
+        Command::Sim(args) => cmd::sim::run(args, cli.quiet),
     };
 
     match result {

@@ -4,6 +4,7 @@
 pub mod store;
 pub mod import;
 pub mod validate;
+pub mod sim;
 
 use std::process::ExitCode;
 
