@@ -217,3 +217,31 @@ fn validate_flat_portfolio_output() {
         .success();
     insta::assert_snapshot!(stdout_of(assert.get_output()));
 }
+
+#[test]
+fn sample_validates_and_imports_with_its_rollups() {
+    let project = tempfile::tempdir().unwrap();
+    let sample = workspace_root().join("data/sample");
+    let output = headroom()
+        .arg("import")
+        .arg(&sample)
+        .arg("--out")
+        .arg(project.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(stdout_of(&output).contains("0 error(s)"));
+
+    // The simulator's meta.json beside the tables carries the month rollups.
+    let tables = Tables::read_project(project.path()).unwrap();
+    assert_eq!(
+        tables.meta.rollup("active_users"),
+        headroom_data::Rollup::Max
+    );
+    assert_eq!(
+        tables.meta.rollup("storage_gb"),
+        headroom_data::Rollup::Last
+    );
+    assert_eq!(tables.meta.rollup("api_calls"), headroom_data::Rollup::Sum);
+    assert_eq!(tables.accounts.height(), 2_000);
+}

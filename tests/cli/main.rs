@@ -1,7 +1,7 @@
 //! End-to-end tests: each runs the built `headroom` binary in a temporary folder.
 
-mod store;
 mod data;
+mod store;
 
 use assert_cmd::Command;
 

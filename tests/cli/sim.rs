@@ -68,7 +68,7 @@ fn sim_writes_portfolio_and_prints_oracle() {
         "usage.csv",
         "outcomes.csv",
         "interventions.csv",
-        "portfolio.json",
+        "meta.json",
         "truth/accounts.csv",
         "truth/terms.csv",
         "truth/monthly.csv",
@@ -202,8 +202,7 @@ fn sim_printed_config_runs_back() {
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
     let meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("portfolio.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["accounts"], 25);
     assert_eq!(meta["end"], "2024-02");
 }

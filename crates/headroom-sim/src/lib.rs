@@ -4,7 +4,7 @@
 //! truth behind every outcome.
 //!
 //! `generate` writes the six contract tables (CSV files or folders of Parquet
-//! parts) and a `portfolio.json` with the metric rollups and the settings. Beside
+//! parts) and a `meta.json` with the metric rollups and the settings. Beside
 //! them, a `truth/` folder records each account's hidden traits, the
 //! probabilities used at the end of every contract term, and for every account
 //! month-end the exact probability of churning and of expanding within the
@@ -48,7 +48,7 @@ use crate::simulate::SimContext;
 use crate::summary::SummaryBuilder;
 
 /// The file beside the tables that records rollups, currency and settings.
-pub const PORTFOLIO_FILE: &str = "portfolio.json";
+pub const PORTFOLIO_FILE: &str = headroom_data::tables::META_FILE;
 
 /// Output folder, format, chunk size and threads of a portfolio run.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,7 +79,7 @@ impl OutputOptions {
     }
 }
 
-/// The contents of `portfolio.json`.
+/// The contents of `meta.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct PortfolioMeta {
     /// The generator and its version.

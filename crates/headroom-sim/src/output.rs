@@ -32,7 +32,7 @@ pub enum Format {
 }
 
 impl Format {
-    /// Returns the name used on the command line and in `portfolio.json`.
+    /// Returns the name used on the command line and in `meta.json`.
     pub fn name(self) -> &'static str {
         match self {
             Format::Csv => "csv",

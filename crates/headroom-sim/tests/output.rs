@@ -173,8 +173,7 @@ fn daily_usage_rolls_up_to_monthly() {
     }
 
     let meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(daily.join("portfolio.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(daily.join("meta.json")).unwrap()).unwrap();
     let rollup = |metric: &str| {
         meta["rollups"][metric]
             .as_str()
@@ -366,8 +365,7 @@ fn currencies_flag_adds_eur_and_gbp() {
             .collect()
     );
     let meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("portfolio.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["currency"], "USD");
     assert_eq!(meta["fx"]["EUR"], 1.08);
     assert_eq!(meta["fx"]["GBP"], 1.27);
@@ -381,11 +379,10 @@ fn default_contracts_are_all_usd() {
 }
 
 #[test]
-fn portfolio_json_lists_rollups() {
+fn meta_json_lists_rollups() {
     let (dir, _) = generate_into("rollups", &small_config(), Format::Csv);
     let meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("portfolio.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["rollups"]["active_users"], "max");
     assert_eq!(meta["rollups"]["api_calls"], "sum");
     assert_eq!(meta["rollups"]["storage_gb"], "last");

@@ -1,10 +1,10 @@
 //! One module per subcommand, each with a `run` entry function, and the
 //! helpers they share: logging setup and error reporting.
 
-pub mod store;
 pub mod import;
-pub mod validate;
 pub mod sim;
+pub mod store;
+pub mod validate;
 
 use std::process::ExitCode;
 

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// Generate a synthetic B2B SaaS portfolio in the data contract.
 ///
-/// Writes the six contract tables and `portfolio.json` (metric rollups,
+/// Writes the six contract tables and `meta.json` (metric rollups,
 /// currency, settings). Beside them, `truth/` records hidden traits, the
 /// probabilities at each term's end, and the true probability of churn and
 /// expansion at every account month-end. Then prints the oracle ROC-AUC, the
