@@ -1,6 +1,8 @@
 //! End-to-end tests: each runs the built `headroom` binary in a temporary folder.
 
+mod data;
 mod features;
+mod store;
 
 use assert_cmd::Command;
 
@@ -14,3 +16,5 @@ fn version_prints_package_version() {
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert_eq!(stdout, format!("headroom {}\n", env!("CARGO_PKG_VERSION")));
 }
+
+mod sim;

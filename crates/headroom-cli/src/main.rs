@@ -33,6 +33,15 @@ enum Command {
     Features(cmd::features::Args),
     /// Print the version.
     Version,
+
+    /// Back up and restore the project's store.
+    Store(cmd::store::StoreArgs),
+    /// Check a folder of exports against the data contract and report what was found.
+    Validate(cmd::validate::ValidateArgs),
+    /// Validate a folder of exports and write the normalized tables into a project.
+    Import(cmd::import::ImportArgs),
+    /// Generate a synthetic portfolio with known mechanisms and its ground truth.
+    Sim(cmd::sim::SimArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +54,10 @@ fn main() -> ExitCode {
             println!("headroom {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Store(args) => cmd::store::run(args),
+        Command::Validate(args) => cmd::validate::run(&args),
+        Command::Import(args) => cmd::import::run(&args),
+        Command::Sim(args) => cmd::sim::run(args, cli.quiet),
     };
 
     match result {

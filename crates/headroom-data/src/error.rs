@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::contract::TableKind;
+use crate::report::Report;
 
 /// An error while reading, mapping, validating or writing tables.
 #[derive(Debug, thiserror::Error)]
@@ -57,5 +58,48 @@ pub enum DataError {
         section: String,
         /// What is wrong.
         message: String,
+    },
+    /// A polars operation on an in-memory table failed.
+    #[error("failed to transform a table: {source}")]
+    Frame {
+        /// The polars error.
+        source: polars::error::PolarsError,
+    },
+    /// The mapping file is invalid.
+    #[error("invalid mapping {path}: {message}\nhint: {hint}")]
+    Mapping {
+        /// The mapping file.
+        path: PathBuf,
+        /// What is wrong, with the key.
+        message: String,
+        /// What to change.
+        hint: String,
+    },
+    /// The input has errors; `report` lists each with file, line, column and value.
+    #[error("{}", report.render_errors())]
+    Invalid {
+        /// The full validation report, errors first.
+        report: Box<Report>,
+    },
+    /// Amounts in several currencies would be summed or compared without rates.
+    #[error(
+        "cannot {purpose}: the contracts use several currencies ({}) and the mapping has no FX table\nhint: add `[currency] report = \"USD\"` and `rates = {{ EUR = 1.08, ... }}` to the mapping and import again",
+        currencies.join(", ")
+    )]
+    MixedCurrencies {
+        /// The currencies found, sorted.
+        currencies: Vec<String>,
+        /// What would have been done with the amounts.
+        purpose: String,
+    },
+    /// The FX table lacks a rate for a currency that occurs in the data.
+    #[error(
+        "no FX rate from {currency} to the reporting currency {report}\nhint: add `{currency} = <{report} per {currency}>` under `[currency] rates` in the mapping"
+    )]
+    MissingFxRate {
+        /// The currency without a rate.
+        currency: String,
+        /// The reporting currency.
+        report: String,
     },
 }

@@ -72,7 +72,8 @@ pub struct Tables {
 
 /// The folder inside a project that holds the normalized tables.
 pub const TABLES_DIR: &str = "tables";
-const META_FILE: &str = "meta.json";
+/// The file beside the tables that holds [`TablesMeta`].
+pub const META_FILE: &str = "meta.json";
 
 impl Tables {
     /// An empty set of tables with the contract schemas.

@@ -2,6 +2,10 @@
 //! helpers they share: logging setup and error reporting.
 
 pub mod features;
+pub mod import;
+pub mod sim;
+pub mod store;
+pub mod validate;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,50 @@
+//! `headroom import`: validate a folder of exports and write the normalized
+//! tables into a project, all or nothing.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::Args;
+use headroom_data::import;
+
+use super::validate::read_mapping;
+
+/// Arguments of `headroom import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Folder with the exports: CSV or Parquet files, or folders of part files.
+    pub dir: PathBuf,
+
+    /// Mapping file (TOML) that adapts the exports to the data contract.
+    #[arg(long, short)]
+    pub mapping: Option<PathBuf>,
+
+    /// Project folder; the tables are written to PROJECT/tables/ (Parquet).
+    #[arg(long, value_name = "PROJECT_DIR")]
+    pub out: PathBuf,
+
+    /// The day a one-row-per-customer export was taken (YYYY-MM-DD); overrides
+    /// `snapshot_date` in the mapping.
+    #[arg(long, value_name = "DATE")]
+    pub snapshot_date: Option<NaiveDate>,
+}
+
+/// Runs `headroom import`: prints the validation report on stdout and writes
+/// the tables only when the input has no errors.
+pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
+    let mapping = read_mapping(args.mapping.as_ref(), args.snapshot_date)?;
+    let report = import(&args.dir, &mapping, &args.out)
+        .with_context(|| format!("failed to import {}", args.dir.display()))?;
+
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(report.render().as_bytes())?;
+    writeln!(
+        stdout,
+        "wrote {}",
+        args.out.join(headroom_data::tables::TABLES_DIR).display()
+    )?;
+    stdout.flush()?;
+    Ok(())
+}

@@ -1,0 +1,760 @@
+//! Checks across rows and tables, run on the typed frames: unique ids, known
+//! references, date order, signs, currencies, and the data-quality findings
+//! (overlapping contracts, churn flags that disagree with outcomes, usage above
+//! seat limits, placeholder dates).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+
+use polars::prelude::*;
+
+use crate::build::{CHURN_FLAG, FILE_COL, ROW_COL};
+use crate::cell::from_epoch_days;
+use crate::contract::TableKind;
+use crate::derive::Frames;
+use crate::mapping::Mapping;
+use crate::report::{Check, Issue, Location, Report, Severity, group, row_mark};
+
+/// At most this many offending rows are listed per check; the rest are counted.
+const MAX_LISTED_ROWS: usize = 200;
+
+/// The part files, indexed by the `__file` column of every frame.
+pub(crate) struct Files<'a>(pub &'a [PathBuf]);
+
+impl Files<'_> {
+    fn path(&self, index: u32) -> PathBuf {
+        self.0.get(index as usize).cloned().unwrap_or_default()
+    }
+}
+
+fn frame_err(err: PolarsError) -> ! {
+    panic!("check on frames of the contract schema failed: {err}")
+}
+
+/// One offending row, with its place in its file.
+struct Hit {
+    file: u32,
+    row: usize,
+    values: Vec<Option<String>>,
+}
+
+/// Collects the rows of `lf` (which must keep `__file` and `__row`) with the
+/// text of `columns`, up to [`MAX_LISTED_ROWS`]; returns them and the total.
+fn hits(lf: LazyFrame, columns: &[&str]) -> (Vec<Hit>, usize) {
+    let df = lf.collect().unwrap_or_else(|e| frame_err(e));
+    let total = df.height();
+    let df = df.head(Some(MAX_LISTED_ROWS));
+    let files = df
+        .column(FILE_COL)
+        .unwrap_or_else(|e| frame_err(e))
+        .u32()
+        .unwrap_or_else(|e| frame_err(e))
+        .clone();
+    let rows = df
+        .column(ROW_COL)
+        .unwrap_or_else(|e| frame_err(e))
+        .idx()
+        .unwrap_or_else(|e| frame_err(e))
+        .clone();
+    let texts: Vec<Vec<Option<String>>> =
+        columns.iter().map(|name| column_texts(&df, name)).collect();
+    let list = (0..df.height())
+        .map(|i| Hit {
+            file: files.get(i).unwrap_or(0),
+            row: rows.get(i).unwrap_or(0) as usize,
+            values: texts.iter().map(|t| t[i].clone()).collect(),
+        })
+        .collect();
+    (list, total)
+}
+
+fn push_hits(
+    report: &mut Report,
+    files: &Files,
+    hits: (Vec<Hit>, usize),
+    make: impl Fn(&Hit) -> Issue,
+) {
+    let (list, total) = hits;
+    let listed = list.len();
+    let mut last_file = None;
+    for hit in &list {
+        let issue = make(hit)
+            .file(files.path(hit.file))
+            .at(Location::Row(hit.row + 1));
+        last_file = issue.file.clone();
+        report.push(issue);
+    }
+    let severity = list
+        .first()
+        .map(|h| make(h).severity)
+        .unwrap_or(Severity::Error);
+    report.omit(last_file, severity, total - listed);
+}
+
+/// Runs every check on the built frames.
+pub(crate) fn run(
+    frames: &Frames,
+    files: &Files,
+    mapping: &Mapping,
+    failed: &BTreeSet<TableKind>,
+    report: &mut Report,
+) {
+    unique_keys(frames, files, mapping, report);
+    references(frames, files, failed, report);
+    contract_dates(frames, files, report);
+    signs(frames, files, report);
+    currencies(frames, mapping, report);
+    overlapping_contracts(frames, report);
+    churn_flags(frames, report);
+    above_limits(frames, report);
+    placeholder_dates(frames, report);
+}
+
+fn unique_keys(frames: &Frames, files: &Files, mapping: &Mapping, report: &mut Report) {
+    let mut keys: Vec<(TableKind, Vec<&str>)> = vec![
+        (TableKind::Accounts, vec!["account_id"]),
+        (TableKind::Contracts, vec!["contract_id"]),
+        (TableKind::Entitlements, vec!["contract_id", "entitlement"]),
+    ];
+    if mapping.usage_grain.is_none() {
+        keys.push((TableKind::Usage, vec!["account_id", "date", "metric"]));
+    }
+    for (kind, key) in keys {
+        let df = &frames[&kind];
+        let positions = duplicate_positions(df, &key);
+        if positions.is_empty() {
+            continue;
+        }
+        let indices = IdxCa::from_vec("positions".into(), positions);
+        let repeated = df.take(&indices).unwrap_or_else(|e| frame_err(e));
+        let rows = repeated
+            .lazy()
+            .sort([FILE_COL, ROW_COL], SortMultipleOptions::default());
+        let (list, total) = hits(rows, &key);
+        let mut by_key: BTreeMap<Vec<Option<String>>, Vec<&Hit>> = BTreeMap::new();
+        for hit in &list {
+            by_key.entry(hit.values.clone()).or_default().push(hit);
+        }
+        let names = key.join(", ");
+        for (values, occurrences) in by_key {
+            let shown: Vec<String> = values
+                .iter()
+                .map(|v| v.clone().unwrap_or_default())
+                .collect();
+            let rows: Vec<String> = occurrences
+                .iter()
+                .map(|h| row_mark(&files.path(h.file), h.row + 1))
+                .collect();
+            let second = occurrences.get(1).unwrap_or(&occurrences[0]);
+            report.push(
+                Issue::new(
+                    Severity::Error,
+                    Check::DuplicateKey,
+                    format!(
+                        "duplicate {kind} {names}: {} appears on {} rows ({})",
+                        shown.join(", "),
+                        occurrences.len(),
+                        rows.join(", ")
+                    ),
+                )
+                .table(kind)
+                .file(files.path(second.file))
+                .at(Location::Row(second.row + 1))
+                .column(key[0])
+                .value(shown.join(", "))
+                .hint(format!(
+                    "keep one row per {names}, or remove the repeated rows"
+                )),
+            );
+        }
+        if total > list.len() {
+            report.push(
+                Issue::new(
+                    Severity::Error,
+                    Check::DuplicateKey,
+                    format!("{} more {kind} rows repeat a {names}", total - list.len()),
+                )
+                .table(kind)
+                .hint(format!("keep one row per {names}"))
+                .count(total - list.len()),
+            );
+        }
+    }
+}
+
+/// Returns the positions of rows whose key repeats, in ascending order.
+///
+/// Rows are hashed into one `u64` each and the sorted hashes are compared, so
+/// memory grows by about 16 bytes per row instead of a hash table of every
+/// key. Rows that share a hash are then compared by their key text.
+fn duplicate_positions(df: &DataFrame, key: &[&str]) -> Vec<IdxSize> {
+    let hashes = row_hashes(df, key);
+    let mut sorted = hashes.clone();
+    sorted.sort_unstable();
+    let shared: HashSet<u64> = sorted
+        .windows(2)
+        .filter(|pair| pair[0] == pair[1])
+        .map(|pair| pair[0])
+        .collect();
+    drop(sorted);
+    if shared.is_empty() {
+        return Vec::new();
+    }
+
+    let candidates: Vec<IdxSize> = (0..hashes.len())
+        .filter(|&i| shared.contains(&hashes[i]))
+        .map(|i| i as IdxSize)
+        .collect();
+    let indices = IdxCa::from_vec("candidates".into(), candidates.clone());
+    let subset = df.take(&indices).unwrap_or_else(|e| frame_err(e));
+    let texts: Vec<Vec<Option<String>>> =
+        key.iter().map(|name| column_texts(&subset, name)).collect();
+    let mut by_key: HashMap<Vec<Option<String>>, Vec<IdxSize>> = HashMap::new();
+    for (i, position) in candidates.into_iter().enumerate() {
+        let values: Vec<Option<String>> = texts.iter().map(|t| t[i].clone()).collect();
+        // A blank key part comes from a cell already reported as blank or invalid.
+        if values.iter().all(Option::is_some) {
+            by_key.entry(values).or_default().push(position);
+        }
+    }
+    let mut positions: Vec<IdxSize> = by_key
+        .into_values()
+        .filter(|rows| rows.len() > 1)
+        .flatten()
+        .collect();
+    positions.sort_unstable();
+    positions
+}
+
+/// Hashes each row's key columns into one value (strings by their bytes,
+/// other types by their text).
+fn row_hashes(df: &DataFrame, key: &[&str]) -> Vec<u64> {
+    let mut hashes = vec![0u64; df.height()];
+    for name in key {
+        let column = df.column(name).unwrap_or_else(|e| frame_err(e));
+        let mix = |hash: &mut u64, value: u64| {
+            *hash = (*hash ^ value)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .rotate_left(29);
+        };
+        match column.dtype() {
+            DataType::String => {
+                let text = column.str().unwrap_or_else(|e| frame_err(e));
+                for (hash, value) in hashes.iter_mut().zip(text.iter()) {
+                    mix(hash, value.map_or(u64::MAX, hash_bytes));
+                }
+            }
+            DataType::Date => {
+                let dates = column.date().unwrap_or_else(|e| frame_err(e));
+                for (hash, value) in hashes.iter_mut().zip(dates.physical().iter()) {
+                    mix(hash, value.map_or(u64::MAX, |d| d as u64));
+                }
+            }
+            _ => {
+                let text = column_texts(df, name);
+                for (hash, value) in hashes.iter_mut().zip(text) {
+                    mix(hash, value.map_or(u64::MAX, |v| hash_bytes(&v)));
+                }
+            }
+        }
+    }
+    hashes
+}
+
+fn hash_bytes(text: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Reads a column as text; numbers as written by Rust (`-5`, not `-5.0`).
+fn column_texts(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+    let column = df.column(name).unwrap_or_else(|e| frame_err(e));
+    if let Ok(numbers) = column.f64() {
+        return numbers.iter().map(|v| v.map(|v| v.to_string())).collect();
+    }
+    let text = column
+        .cast(&DataType::String)
+        .unwrap_or_else(|e| frame_err(e));
+    text.str()
+        .unwrap_or_else(|e| frame_err(e))
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect()
+}
+
+fn references(frames: &Frames, files: &Files, failed: &BTreeSet<TableKind>, report: &mut Report) {
+    let cases = [
+        (
+            TableKind::Contracts,
+            "account_id",
+            TableKind::Accounts,
+            "account_id",
+        ),
+        (
+            TableKind::Entitlements,
+            "contract_id",
+            TableKind::Contracts,
+            "contract_id",
+        ),
+        (
+            TableKind::Usage,
+            "account_id",
+            TableKind::Accounts,
+            "account_id",
+        ),
+        (
+            TableKind::Outcomes,
+            "account_id",
+            TableKind::Accounts,
+            "account_id",
+        ),
+        (
+            TableKind::Outcomes,
+            "contract_id",
+            TableKind::Contracts,
+            "contract_id",
+        ),
+        (
+            TableKind::Interventions,
+            "account_id",
+            TableKind::Accounts,
+            "account_id",
+        ),
+    ];
+    for (kind, column, target, target_column) in cases {
+        if failed.contains(&target) {
+            continue;
+        }
+        let targets = frames[&target]
+            .column(target_column)
+            .unwrap_or_else(|e| frame_err(e))
+            .as_materialized_series()
+            .clone();
+        let id_column = kind.columns()[0].name;
+        let known = col(column).is_in(lit(targets).implode(false), false);
+        let unknown = frames[&kind]
+            .clone()
+            .lazy()
+            .select(
+                [column, id_column, FILE_COL, ROW_COL]
+                    .into_iter()
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .map(col)
+                    .collect::<Vec<_>>(),
+            )
+            .filter(col(column).is_not_null().and(known.not()));
+        push_hits(report, files, hits(unknown, &[column, id_column]), |hit| {
+            let value = hit.values[0].clone().unwrap_or_default();
+            Issue::new(
+                Severity::Error,
+                Check::UnknownReference,
+                format!("{kind}.{column} points to no row of {target}"),
+            )
+            .table(kind)
+            .column(column)
+            .value(value)
+            .hint(format!(
+                "add the {target} row, fix the id, or skip the row in the mapping (ids are compared exactly, including leading zeros)"
+            ))
+        });
+    }
+}
+
+fn contract_dates(frames: &Frames, files: &Files, report: &mut Report) {
+    let backwards = frames[&TableKind::Contracts]
+        .clone()
+        .lazy()
+        .filter(col("end_date").lt(col("start_date")));
+    push_hits(
+        report,
+        files,
+        hits(backwards, &["contract_id", "start_date", "end_date"]),
+        |hit| {
+            let v = |i: usize| hit.values[i].clone().unwrap_or_default();
+            Issue::new(
+                Severity::Error,
+                Check::EndBeforeStart,
+                format!("contract {} ends ({}) before it starts ({})", v(0), v(2), v(1)),
+            )
+            .table(TableKind::Contracts)
+            .column("end_date")
+            .value(v(2))
+            .hint("swap or correct the dates, or check that start and end columns are not mapped the other way round")
+        },
+    );
+}
+
+fn signs(frames: &Frames, files: &Files, report: &mut Report) {
+    let cases = [
+        (TableKind::Contracts, "arr"),
+        (TableKind::Entitlements, "limit"),
+        (TableKind::Usage, "value"),
+        (TableKind::Outcomes, "arr_before"),
+        (TableKind::Outcomes, "arr_after"),
+    ];
+    for (kind, column) in cases {
+        let id_column = kind.columns()[0].name;
+        let needed = || {
+            [column, id_column, FILE_COL, ROW_COL]
+                .into_iter()
+                .map(col)
+                .collect::<Vec<_>>()
+        };
+        let negative = frames[&kind]
+            .clone()
+            .lazy()
+            .select(needed())
+            .filter(col(column).lt(lit(0.0)));
+        push_hits(report, files, hits(negative, &[column, id_column]), |hit| {
+            let value = hit.values[0].clone().unwrap_or_default();
+            let id = hit.values[1].clone().unwrap_or_default();
+            Issue::new(
+                Severity::Error,
+                Check::NegativeValue,
+                format!("negative {column} for {id_column} {id}"),
+            )
+            .table(kind)
+            .column(column)
+            .value(value)
+            .hint(match column {
+                "limit" => "limits are 0 or more; write 0 or leave the cell blank for unlimited",
+                "value" => "usage values are counts or quantities of 0 or more",
+                _ => "amounts are 0 or more; record a reduction as a contracted outcome",
+            })
+        });
+        let not_finite = frames[&kind]
+            .clone()
+            .lazy()
+            .select(needed())
+            .filter(col(column).is_nan().or(col(column).is_infinite()));
+        push_hits(report, files, hits(not_finite, &[column]), |hit| {
+            Issue::new(
+                Severity::Error,
+                Check::BadValue,
+                format!("{column} is not a finite number"),
+            )
+            .table(kind)
+            .column(column)
+            .value(hit.values[0].clone().unwrap_or_default())
+            .hint("write a number, or leave the cell blank when it is unknown")
+        });
+    }
+}
+
+fn currencies(frames: &Frames, mapping: &Mapping, report: &mut Report) {
+    let codes: BTreeMap<String, usize> = frames[&TableKind::Contracts]
+        .column("currency")
+        .ok()
+        .and_then(|c| c.str().ok().cloned())
+        .map(|c| {
+            let mut counts = BTreeMap::new();
+            for code in c.iter().flatten() {
+                *counts.entry(code.to_string()).or_default() += 1;
+            }
+            counts
+        })
+        .unwrap_or_default();
+    match &mapping.currency {
+        Some(spec) => {
+            for (code, n) in &codes {
+                if code != &spec.report && !spec.rates.contains_key(code) {
+                    report.push(
+                        Issue::new(
+                            Severity::Error,
+                            Check::Currency,
+                            format!("{n} contract(s) in {code} but [currency] has no rate from {code} to {}", spec.report),
+                        )
+                        .table(TableKind::Contracts)
+                        .value(code.clone())
+                        .hint(format!("add {code} = <{} per {code}> under [currency] rates", spec.report)),
+                    );
+                }
+            }
+        }
+        None if codes.len() > 1 => {
+            let listed: Vec<String> = codes.iter().map(|(c, n)| format!("{c} ({n})")).collect();
+            report.push(
+                Issue::new(
+                    Severity::Warning,
+                    Check::Currency,
+                    format!(
+                        "contracts use several currencies, {}, and the mapping has no FX table: ARR totals and comparisons across accounts will be refused",
+                        listed.join(", ")
+                    ),
+                )
+                .table(TableKind::Contracts)
+                .hint("add [currency] report = \"USD\" with rates = { EUR = 1.08, ... } to the mapping")
+                .count(codes.len()),
+            );
+        }
+        None => {}
+    }
+}
+
+/// Counts contracts that start before an earlier-starting contract of the same
+/// account has ended (end dates are exclusive).
+fn overlapping_contracts(frames: &Frames, report: &mut Report) {
+    let overlapping = frames[&TableKind::Contracts]
+        .clone()
+        .lazy()
+        .sort(
+            ["account_id", "start_date", "end_date", "contract_id"],
+            SortMultipleOptions::default(),
+        )
+        .with_column(
+            col("end_date")
+                .cum_max(false)
+                .shift(lit(1))
+                .over([col("account_id")])
+                .unwrap_or_else(|e| frame_err(e))
+                .alias("__previous_end"),
+        )
+        .filter(col("start_date").lt(col("__previous_end")))
+        .select([col("account_id"), col("contract_id")])
+        .collect()
+        .unwrap_or_else(|e| frame_err(e));
+    if overlapping.height() == 0 {
+        return;
+    }
+    let accounts: BTreeSet<String> = overlapping
+        .column("account_id")
+        .ok()
+        .and_then(|c| c.str().ok().cloned())
+        .map(|c| c.iter().flatten().map(str::to_string).collect())
+        .unwrap_or_default();
+    let example = overlapping
+        .column("contract_id")
+        .ok()
+        .and_then(|c| c.str().ok().and_then(|s| s.get(0).map(str::to_string)))
+        .unwrap_or_default();
+    let n = overlapping.height();
+    report.push(
+        Issue::new(
+            Severity::Warning,
+            Check::OverlappingContracts,
+            format!(
+                "{} contract(s) in {} account(s) start before an earlier contract of the same account ends, such as {example}",
+                group(n),
+                group(accounts.len())
+            ),
+        )
+        .table(TableKind::Contracts)
+        .hint("overlapping contracts are kept as separate contracts of the account; if they are renewals of one contract, end each term where the next starts")
+        .count(n),
+    );
+}
+
+/// Compares the accounts' own churn flag with the churned outcomes.
+fn churn_flags(frames: &Frames, report: &mut Report) {
+    let accounts = &frames[&TableKind::Accounts];
+    let flagged = accounts
+        .column(CHURN_FLAG)
+        .map(|c| c.null_count() < c.len())
+        .unwrap_or(false);
+    if !flagged {
+        return;
+    }
+    let churned = frames[&TableKind::Outcomes]
+        .clone()
+        .lazy()
+        .filter(col("outcome").eq(lit("churned")))
+        .select([col("account_id")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .with_column(lit(true).alias("__has_churn"));
+    let compared = accounts
+        .clone()
+        .lazy()
+        .filter(col(CHURN_FLAG).is_not_null())
+        .join(
+            churned,
+            [col("account_id")],
+            [col("account_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select([
+            col("account_id"),
+            col(CHURN_FLAG),
+            col("__has_churn").fill_null(lit(false)),
+        ])
+        .collect()
+        .unwrap_or_else(|e| frame_err(e));
+    let flags = compared
+        .column(CHURN_FLAG)
+        .unwrap_or_else(|e| frame_err(e))
+        .bool()
+        .unwrap_or_else(|e| frame_err(e))
+        .clone();
+    let has = compared
+        .column("__has_churn")
+        .unwrap_or_else(|e| frame_err(e))
+        .bool()
+        .unwrap_or_else(|e| frame_err(e))
+        .clone();
+    let ids = compared
+        .column("account_id")
+        .unwrap_or_else(|e| frame_err(e))
+        .str()
+        .unwrap_or_else(|e| frame_err(e))
+        .clone();
+    let mut flag_only = Vec::new();
+    let mut outcome_only = Vec::new();
+    for i in 0..compared.height() {
+        match (flags.get(i), has.get(i)) {
+            (Some(true), Some(false)) => flag_only.push(ids.get(i).unwrap_or_default().to_string()),
+            (Some(false), Some(true)) => {
+                outcome_only.push(ids.get(i).unwrap_or_default().to_string())
+            }
+            _ => {}
+        }
+    }
+    let n = flag_only.len() + outcome_only.len();
+    if n == 0 {
+        return;
+    }
+    flag_only.sort();
+    outcome_only.sort();
+    let example = flag_only
+        .first()
+        .or(outcome_only.first())
+        .cloned()
+        .unwrap_or_default();
+    report.push(
+        Issue::new(
+            Severity::Warning,
+            Check::ChurnFlagMismatch,
+            format!(
+                "{} account(s) whose churn flag disagrees with the churned outcomes: {} flagged without a churned outcome, {} with a churned outcome but not flagged, such as {example}",
+                group(n),
+                group(flag_only.len()),
+                group(outcome_only.len())
+            ),
+        )
+        .table(TableKind::Accounts)
+        .hint("headroom labels churn from the outcomes table; check which source the CRM trusts")
+        .count(n),
+    );
+}
+
+/// Counts usage rows above the seat limit of a contract of the account that
+/// covers the row's date. They are kept: overage is a signal, not an error.
+fn above_limits(frames: &Frames, report: &mut Report) {
+    let limits = frames[&TableKind::Entitlements]
+        .clone()
+        .lazy()
+        .filter(
+            col("kind")
+                .eq(lit("seats"))
+                .and(col("metric").is_not_null())
+                .and(col("limit").gt(lit(0.0))),
+        )
+        .join(
+            frames[&TableKind::Contracts].clone().lazy(),
+            [col("contract_id")],
+            [col("contract_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .select([
+            col("account_id"),
+            col("metric"),
+            col("limit"),
+            col("start_date"),
+            col("end_date"),
+        ]);
+    let limits = limits.collect().unwrap_or_else(|e| frame_err(e));
+    if limits.height() == 0 {
+        return;
+    }
+    let measured = limits
+        .column("metric")
+        .unwrap_or_else(|e| frame_err(e))
+        .as_materialized_series()
+        .unique()
+        .unwrap_or_else(|e| frame_err(e));
+    let above = frames[&TableKind::Usage]
+        .clone()
+        .lazy()
+        .select([col("account_id"), col("metric"), col("date"), col("value")])
+        .with_row_index("__pos", None)
+        .filter(col("metric").is_in(lit(measured).implode(false), false))
+        .join(
+            limits.lazy(),
+            [col("account_id"), col("metric")],
+            [col("account_id"), col("metric")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(
+            col("date")
+                .gt_eq(col("start_date"))
+                .and(col("date").lt_eq(col("end_date")))
+                .and(col("value").gt(col("limit"))),
+        )
+        .select([col("__pos")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()
+        .unwrap_or_else(|e| frame_err(e));
+    let n = above.height();
+    if n == 0 {
+        return;
+    }
+    report.push(
+        Issue::new(
+            Severity::Note,
+            Check::AboveLimit,
+            format!(
+                "{} usage row(s) above the seat limit of their contract, kept as they are",
+                group(n)
+            ),
+        )
+        .table(TableKind::Usage)
+        .count(n),
+    );
+}
+
+/// Counts dates on or before 1900-01-01, which spreadsheets write for empty
+/// or zero dates.
+fn placeholder_dates(frames: &Frames, report: &mut Report) {
+    let cutoff =
+        crate::cell::epoch_days(chrono::NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date"));
+    for (kind, df) in frames {
+        for spec in kind
+            .columns()
+            .iter()
+            .filter(|c| c.kind.dtype() == DataType::Date)
+        {
+            let Ok(column) = df.column(spec.name) else {
+                continue;
+            };
+            let Ok(dates) = column.as_materialized_series().date() else {
+                continue;
+            };
+            let early: Vec<i32> = dates
+                .physical()
+                .iter()
+                .flatten()
+                .filter(|d| *d <= cutoff)
+                .collect();
+            if early.is_empty() {
+                continue;
+            }
+            report.push(
+                Issue::new(
+                    Severity::Warning,
+                    Check::PlaceholderDate,
+                    format!(
+                        "{} {kind}.{} date(s) on or before 1900-01-01, such as {}: likely placeholders for a missing date",
+                        early.len(),
+                        spec.name,
+                        from_epoch_days(early[0])
+                    ),
+                )
+                .table(*kind)
+                .column(spec.name)
+                .hint("leave unknown dates blank in the export, or correct them")
+                .count(early.len()),
+            );
+        }
+    }
+}

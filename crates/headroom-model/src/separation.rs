@@ -1,0 +1,271 @@
+//! Detection of perfect and quasi-complete separation of the two classes.
+//!
+//! When the classes can be split perfectly, the unpenalized maximum-likelihood
+//! coefficients are infinite: the L2 penalty alone keeps them finite, and the
+//! probabilities near 0 and 1 mean little. A single feature that splits the
+//! classes on its own usually leaks the label into the features.
+//!
+//! Two checks:
+//! - per model column: every positive row lies on one side of a boundary
+//!   value and every negative row on the other. Complete when no row of
+//!   either class sits on the boundary, quasi-complete when some do;
+//! - linear: a logistic fit with a much smaller penalty (the probe) classifies
+//!   every training row correctly with a positive margin, which proves the
+//!   classes are linearly separable. The probe also reports how much the
+//!   coefficient norm grew as the penalty shrank.
+//!
+//! NOTE: quasi-complete separation by a combination of several features is
+//! not detected; only the single-column check finds quasi-complete cases.
+
+use ndarray::{Array1, ArrayView1, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::logistic::LogisticValidParams;
+use crate::preprocess::ModelColumn;
+
+/// How much smaller than the fitted penalty the probe's penalty is.
+pub const PROBE_PENALTY_FACTOR: f64 = 1e-4;
+
+/// Which side of the boundary holds the positive rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// Positive rows have values at or above the boundary.
+    Above,
+    /// Positive rows have values at or below the boundary.
+    Below,
+}
+
+/// A perfect or quasi-complete split of the classes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Separation {
+    /// One model column splits the classes.
+    Feature {
+        /// The model column (a feature or `<feature>:missing`).
+        column: String,
+        /// The positive class name.
+        positive_class: String,
+        /// Where the positive rows lie.
+        side: Side,
+        /// The boundary value in the column's own units: the extreme value of
+        /// the negative rows on the positive side.
+        boundary: f64,
+        /// True when no row of either class lies on the boundary.
+        complete: bool,
+        /// Positive rows exactly at the boundary.
+        positives_at_boundary: usize,
+        /// Negative rows exactly at the boundary.
+        negatives_at_boundary: usize,
+    },
+    /// A linear combination of columns splits the classes completely.
+    Linear {
+        /// The columns with the largest absolute probe coefficients, largest first.
+        columns: Vec<String>,
+        /// The probe's penalty.
+        probe_penalty: f64,
+        /// The smallest signed margin of a training row under the probe (> 0).
+        min_margin: f64,
+        /// Coefficient norm under the probe divided by the norm under the fit.
+        norm_growth: f64,
+    },
+}
+
+impl Separation {
+    /// Whether the split is complete (no row on the boundary).
+    pub fn is_complete(&self) -> bool {
+        match self {
+            Separation::Feature { complete, .. } => *complete,
+            Separation::Linear { .. } => true,
+        }
+    }
+}
+
+impl std::fmt::Display for Separation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Separation::Feature {
+                column,
+                positive_class,
+                side,
+                boundary,
+                complete,
+                positives_at_boundary,
+                negatives_at_boundary,
+            } => {
+                let (strict, loose) = match side {
+                    Side::Above => (">", ">="),
+                    Side::Below => ("<", "<="),
+                };
+                if *complete {
+                    write!(
+                        f,
+                        "feature {column:?} separates the classes completely: every {positive_class} row has {column} {strict} {boundary} and no other row does"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "feature {column:?} separates the classes quasi-completely: every {positive_class} row has {column} {loose} {boundary}, every other row has {column} {} {boundary}, and {positives_at_boundary} {positive_class} and {negatives_at_boundary} other rows sit on {boundary}",
+                        opposite(*side)
+                    )
+                }
+            }
+            Separation::Linear {
+                columns,
+                probe_penalty,
+                min_margin,
+                norm_growth,
+            } => write!(
+                f,
+                "the classes are linearly separable: with L2 penalty {probe_penalty:.1e} every training row is classified correctly (smallest margin {min_margin:.3e}) and the coefficient norm grows {norm_growth:.1}x; largest coefficients: {}",
+                columns.join(", ")
+            ),
+        }
+    }
+}
+
+fn opposite(side: Side) -> &'static str {
+    match side {
+        Side::Above => "<=",
+        Side::Below => ">=",
+    }
+}
+
+/// Finds every model column that splits the classes on its own, complete
+/// splits first. `x` is the standardized design matrix; boundaries are
+/// reported in raw units using each column's mean and standard deviation.
+pub fn feature_separations(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView1<'_, bool>,
+    columns: &[ModelColumn],
+    positive_class: &str,
+) -> Vec<Separation> {
+    let mut found: Vec<Separation> = columns
+        .iter()
+        .enumerate()
+        .filter_map(|(j, column)| column_separation(x.column(j), y, column, positive_class))
+        .collect();
+    found.sort_by_key(|s| !s.is_complete());
+    found
+}
+
+/// Minimum and maximum of a column over each class.
+struct ClassRanges {
+    pos_min: f64,
+    pos_max: f64,
+    neg_min: f64,
+    neg_max: f64,
+}
+
+fn class_ranges(values: ArrayView1<'_, f64>, y: ArrayView1<'_, bool>) -> ClassRanges {
+    let mut r = ClassRanges {
+        pos_min: f64::INFINITY,
+        pos_max: f64::NEG_INFINITY,
+        neg_min: f64::INFINITY,
+        neg_max: f64::NEG_INFINITY,
+    };
+    for (&v, &label) in values.iter().zip(y.iter()) {
+        if label {
+            r.pos_min = r.pos_min.min(v);
+            r.pos_max = r.pos_max.max(v);
+        } else {
+            r.neg_min = r.neg_min.min(v);
+            r.neg_max = r.neg_max.max(v);
+        }
+    }
+    r
+}
+
+fn column_separation(
+    values: ArrayView1<'_, f64>,
+    y: ArrayView1<'_, bool>,
+    column: &ModelColumn,
+    positive_class: &str,
+) -> Option<Separation> {
+    let r = class_ranges(values, y);
+    let (side, boundary) = if r.pos_min >= r.neg_max {
+        (Side::Above, r.neg_max)
+    } else if r.pos_max <= r.neg_min {
+        (Side::Below, r.neg_min)
+    } else {
+        return None;
+    };
+
+    let count_at = |class: bool| {
+        values
+            .iter()
+            .zip(y.iter())
+            .filter(|&(&v, &label)| label == class && v == boundary)
+            .count()
+    };
+    let positives_at_boundary = count_at(true);
+    let negatives_at_boundary = count_at(false);
+    Some(Separation::Feature {
+        column: column.name.clone(),
+        positive_class: positive_class.to_owned(),
+        side,
+        boundary: boundary * column.std + column.mean,
+        complete: positives_at_boundary == 0,
+        positives_at_boundary,
+        negatives_at_boundary,
+    })
+}
+
+/// Refits with a penalty [`PROBE_PENALTY_FACTOR`] times smaller and returns
+/// a [`Separation::Linear`] when that fit classifies every row correctly.
+pub fn probe_linear_separation(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView1<'_, bool>,
+    params: &LogisticValidParams,
+    fitted_coefficients: ArrayView1<'_, f64>,
+    column_names: &[String],
+) -> Result<Option<Separation>> {
+    let probe_penalty = params.l2_penalty() * PROBE_PENALTY_FACTOR;
+    let probe = params
+        .with_penalty(probe_penalty)?
+        .with_iteration_count(false)
+        .fit(x, y)?;
+
+    // The margin uses the intercept as fitted, before the class-weight
+    // correction moves it back to the unweighted base rate.
+    let fitted_intercept = probe.intercept - probe.report.weights.prior_correction();
+    let min_margin = min_margin(x, y, probe.coefficients.view(), fitted_intercept);
+    if min_margin <= 0.0 {
+        return Ok(None);
+    }
+
+    let norm = |w: ArrayView1<'_, f64>| w.dot(&w).sqrt();
+    let norm_growth =
+        norm(probe.coefficients.view()) / norm(fitted_coefficients).max(f64::MIN_POSITIVE);
+    Ok(Some(Separation::Linear {
+        columns: largest_columns(&probe.coefficients, column_names, 3),
+        probe_penalty,
+        min_margin,
+        norm_growth,
+    }))
+}
+
+/// The smallest signed margin `s_i * (x_i.w + b)` over the rows.
+fn min_margin(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView1<'_, bool>,
+    w: ArrayView1<'_, f64>,
+    b: f64,
+) -> f64 {
+    let z = x.dot(&w);
+    z.iter()
+        .zip(y.iter())
+        .map(|(&zi, &label)| if label { zi + b } else { -(zi + b) })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn largest_columns(w: &Array1<f64>, names: &[String], k: usize) -> Vec<String> {
+    let mut order: Vec<usize> = (0..w.len()).collect();
+    order.sort_by(|&a, &b| w[b].abs().total_cmp(&w[a].abs()));
+    order
+        .into_iter()
+        .take(k)
+        .map(|j| names[j].clone())
+        .collect()
+}

@@ -1,0 +1,755 @@
+//! Training: settings (unchecked, then checked), penalty and threshold
+//! selection, the final fit and the artifact it produces.
+
+use std::collections::HashSet;
+
+use linfa::ParamGuard;
+use serde::{Deserialize, Serialize};
+use tracing::{info, warn};
+
+use crate::artifact::{FORMAT_VERSION, ModelArtifact, ModelSettings, TrainingSummary};
+use crate::dataset::Dataset;
+use crate::error::{ModelError, Result};
+use crate::folds::FoldParams;
+use crate::logistic::{
+    ClassWeight, DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE, FitWarning, LogisticParams,
+    LogisticValidParams,
+};
+use crate::preprocess::Preprocessor;
+use crate::select::{SelectionReport, select};
+use crate::separation::{Separation, feature_separations, probe_linear_separation};
+use crate::threshold::ThresholdRule;
+
+/// Default candidate L2 penalties (on the mean log loss).
+pub const DEFAULT_PENALTIES: [f64; 7] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
+/// Default label horizon in days.
+pub const DEFAULT_HORIZON_DAYS: u32 = 180;
+/// Default share of missing training rows that adds a missingness indicator.
+pub const DEFAULT_INDICATOR_SHARE: f64 = 0.05;
+
+/// The action taken when the classes are completely separable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeparationPolicy {
+    /// Fit anyway (the penalty keeps coefficients finite) and warn.
+    Warn,
+    /// Fail with [`ModelError::Separation`] on complete separation;
+    /// quasi-complete separation still only warns.
+    Reject,
+}
+
+/// Checked training settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainValidParams {
+    penalties: Vec<f64>,
+    class_weight: ClassWeight,
+    max_iterations: u64,
+    tolerance: f64,
+    threshold_rule: ThresholdRule,
+    folds: FoldParams,
+    horizon_days: u32,
+    indicator_min_share: f64,
+    separation: SeparationPolicy,
+    probe_separation: bool,
+}
+
+/// Unchecked training settings; [`ParamGuard::check`] validates them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainParams(TrainValidParams);
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        TrainParams(TrainValidParams {
+            penalties: DEFAULT_PENALTIES.to_vec(),
+            class_weight: ClassWeight::Unweighted,
+            max_iterations: DEFAULT_MAX_ITERATIONS,
+            tolerance: DEFAULT_TOLERANCE,
+            threshold_rule: ThresholdRule::MaxF1,
+            folds: FoldParams::default(),
+            horizon_days: DEFAULT_HORIZON_DAYS,
+            indicator_min_share: DEFAULT_INDICATOR_SHARE,
+            separation: SeparationPolicy::Warn,
+            probe_separation: true,
+        })
+    }
+}
+
+impl TrainParams {
+    /// Sets the candidate L2 penalties (default [`DEFAULT_PENALTIES`]).
+    pub fn penalties(mut self, penalties: Vec<f64>) -> Self {
+        self.0.penalties = penalties;
+        self
+    }
+
+    /// Uses one fixed L2 penalty (no penalty selection).
+    pub fn l2_penalty(self, penalty: f64) -> Self {
+        self.penalties(vec![penalty])
+    }
+
+    /// Sets the class weighting (default [`ClassWeight::Unweighted`]).
+    pub fn class_weight(mut self, weight: ClassWeight) -> Self {
+        self.0.class_weight = weight;
+        self
+    }
+
+    /// Sets the solver's iteration cap (default 500).
+    pub fn max_iterations(mut self, cap: u64) -> Self {
+        self.0.max_iterations = cap;
+        self
+    }
+
+    /// Sets the gradient tolerance (default 1e-5).
+    pub fn tolerance(mut self, tolerance: f64) -> Self {
+        self.0.tolerance = tolerance;
+        self
+    }
+
+    /// Sets how the threshold is chosen (default [`ThresholdRule::MaxF1`]).
+    pub fn threshold(mut self, rule: ThresholdRule) -> Self {
+        self.0.threshold_rule = rule;
+        self
+    }
+
+    /// Sets the validation folds (default [`FoldParams::default`]).
+    pub fn folds(mut self, folds: FoldParams) -> Self {
+        self.0.folds = folds;
+        self
+    }
+
+    /// Sets the label horizon in days (default 180) and the folds' gap to
+    /// the same number of days; call [`TrainParams::folds`] afterwards for
+    /// another gap.
+    pub fn horizon_days(mut self, days: u32) -> Self {
+        self.0.horizon_days = days;
+        self.0.folds.gap_days = i64::from(days);
+        self
+    }
+
+    /// Sets the share of missing training rows from which a feature gets a
+    /// missingness indicator (default 0.05).
+    pub fn indicator_min_share(mut self, share: f64) -> Self {
+        self.0.indicator_min_share = share;
+        self
+    }
+
+    /// Sets the separation policy (default [`SeparationPolicy::Warn`]).
+    pub fn separation(mut self, policy: SeparationPolicy) -> Self {
+        self.0.separation = policy;
+        self
+    }
+
+    /// Sets whether the final fit probes for linear separation with a much
+    /// smaller penalty (default true; one extra fit).
+    pub fn probe_separation(mut self, probe: bool) -> Self {
+        self.0.probe_separation = probe;
+        self
+    }
+}
+
+impl ParamGuard for TrainParams {
+    type Checked = TrainValidParams;
+    type Error = ModelError;
+
+    fn check_ref(&self) -> Result<&TrainValidParams> {
+        let p = &self.0;
+        if p.penalties.is_empty() {
+            return Err(ModelError::EmptyPenaltyGrid);
+        }
+        for &penalty in &p.penalties {
+            crate::logistic::check_penalty(penalty)?;
+        }
+        p.logistic_params(p.penalties[0])?;
+        p.threshold_rule.check()?;
+        p.folds.check()?;
+        if !(p.indicator_min_share > 0.0 && p.indicator_min_share <= 1.0) {
+            return Err(ModelError::InvalidIndicatorShare {
+                value: p.indicator_min_share,
+            });
+        }
+        Ok(p)
+    }
+
+    fn check(self) -> Result<TrainValidParams> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+}
+
+impl TrainValidParams {
+    /// Returns the candidate penalties.
+    pub fn penalties(&self) -> &[f64] {
+        &self.penalties
+    }
+
+    /// Returns the threshold rule.
+    pub fn threshold_rule(&self) -> ThresholdRule {
+        self.threshold_rule
+    }
+
+    /// Returns the fold settings.
+    pub fn fold_params(&self) -> FoldParams {
+        self.folds
+    }
+
+    /// Returns the label horizon in days.
+    pub fn horizon(&self) -> u32 {
+        self.horizon_days
+    }
+
+    /// Checks whether training runs the selection on validation folds: with more
+    /// than one penalty, or a threshold rule that needs validation predictions.
+    pub fn needs_selection(&self) -> bool {
+        self.penalties.len() > 1 || self.threshold_rule.needs_validation()
+    }
+
+    /// Trains a model: selects the penalty and threshold on time-ordered
+    /// folds when needed, then fits all rows.
+    ///
+    /// Fails when a class is missing, the history is too short for the
+    /// folds, a feature contains an infinity, or separation is rejected.
+    pub fn train(&self, data: &Dataset) -> Result<ModelArtifact> {
+        check_classes(data)?;
+
+        let (penalty, threshold, selection) = if self.needs_selection() {
+            let report = self.select(data)?;
+            (
+                report.chosen_penalty,
+                report.threshold.threshold,
+                Some(report),
+            )
+        } else {
+            let ThresholdRule::Fixed(t) = self.threshold_rule else {
+                unreachable!("only a fixed threshold skips selection")
+            };
+            (self.penalties[0], t, None)
+        };
+
+        let mut artifact = self.fit(data, penalty, threshold)?;
+        artifact.selection = selection;
+        Ok(artifact)
+    }
+
+    /// Runs only the penalty and threshold selection.
+    pub fn select(&self, data: &Dataset) -> Result<SelectionReport> {
+        check_classes(data)?;
+        let logistic = self.logistic_params(self.penalties[0])?;
+        select(
+            data,
+            &logistic,
+            &self.penalties,
+            self.threshold_rule,
+            self.folds,
+            self.indicator_min_share,
+        )
+    }
+
+    /// Fits all rows with a given penalty and threshold (no selection).
+    ///
+    /// Fails like [`TrainValidParams::train`], and on a penalty that is not
+    /// positive or a threshold outside [0, 1].
+    pub fn fit(&self, data: &Dataset, penalty: f64, threshold: f64) -> Result<ModelArtifact> {
+        check_classes(data)?;
+        ThresholdRule::Fixed(threshold).check()?;
+        let logistic = self.logistic_params(penalty)?;
+
+        let preprocessor = Preprocessor::fit(data.features(), self.indicator_min_share)?;
+        let x = preprocessor.transform(data.features())?;
+        let mut fit = logistic.fit(x.view(), data.labels())?;
+
+        let separations = self.find_separations(data, &preprocessor, &x, &logistic, &fit)?;
+        if self.separation == SeparationPolicy::Reject
+            && let Some(s) = separations.iter().find(|s| s.is_complete())
+        {
+            return Err(ModelError::Separation {
+                separation: s.clone(),
+            });
+        }
+        for s in separations {
+            warn!("{s}");
+            fit.report.warnings.push(FitWarning::Separation(s));
+        }
+
+        info!(
+            model = %data.kind(),
+            rows = data.n_rows(),
+            columns = preprocessor.columns.len(),
+            penalty,
+            converged = fit.report.converged,
+            "fitted model"
+        );
+        Ok(ModelArtifact {
+            format_version: FORMAT_VERSION,
+            headroom_version: env!("CARGO_PKG_VERSION").to_owned(),
+            kind: data.kind(),
+            positive_class: data.kind().positive_class().to_owned(),
+            preprocessing: preprocessor,
+            coefficients: fit.coefficients.to_vec(),
+            intercept: fit.intercept,
+            settings: self.settings(penalty, threshold),
+            training: training_summary(data),
+            fit: fit.report,
+            selection: None,
+            metrics: None,
+        })
+    }
+
+    fn logistic_params(&self, penalty: f64) -> Result<LogisticValidParams> {
+        LogisticParams::default()
+            .l2_penalty(penalty)
+            .class_weight(self.class_weight)
+            .max_iterations(self.max_iterations)
+            .tolerance(self.tolerance)
+            .check()
+    }
+
+    fn find_separations(
+        &self,
+        data: &Dataset,
+        preprocessor: &Preprocessor,
+        x: &ndarray::Array2<f64>,
+        logistic: &LogisticValidParams,
+        fit: &crate::logistic::LogisticFit,
+    ) -> Result<Vec<Separation>> {
+        let mut found = feature_separations(
+            x.view(),
+            data.labels(),
+            &preprocessor.columns,
+            data.kind().positive_class(),
+        );
+        let has_complete = found.iter().any(Separation::is_complete);
+        if self.probe_separation && !has_complete {
+            let names = preprocessor.column_names();
+            let probe = probe_linear_separation(
+                x.view(),
+                data.labels(),
+                logistic,
+                fit.coefficients.view(),
+                &names,
+            )?;
+            found.extend(probe);
+        }
+        Ok(found)
+    }
+
+    fn settings(&self, penalty: f64, threshold: f64) -> ModelSettings {
+        ModelSettings {
+            l2_penalty: penalty,
+            threshold,
+            threshold_rule: self.threshold_rule,
+            horizon_days: self.horizon_days,
+            class_weight: self.class_weight,
+            max_iterations: self.max_iterations,
+            tolerance: self.tolerance,
+            indicator_min_share: self.indicator_min_share,
+            separation: self.separation,
+            candidate_penalties: self.penalties.clone(),
+            folds: self.folds,
+        }
+    }
+}
+
+/// Fails with [`ModelError::OneClass`] when the data lacks a class.
+fn check_classes(data: &Dataset) -> Result<()> {
+    let positives = data.n_positive();
+    let kind = data.kind();
+    let missing = if positives == 0 {
+        kind.positive_class()
+    } else if positives == data.n_rows() {
+        kind.negative_class()
+    } else {
+        return Ok(());
+    };
+    Err(ModelError::OneClass {
+        model: kind.name(),
+        missing,
+        rows: data.n_rows(),
+        positive: kind.positive_class(),
+        negative: kind.negative_class(),
+    })
+}
+
+fn training_summary(data: &Dataset) -> TrainingSummary {
+    let (first, last) = data
+        .window()
+        .expect("a data set with both classes has rows");
+    let accounts: HashSet<&str> = data
+        .features()
+        .keys()
+        .iter()
+        .map(|k| k.account_id.as_str())
+        .collect();
+    TrainingSummary {
+        first_observation: first,
+        last_observation: last,
+        rows: data.n_rows(),
+        positives: data.n_positive(),
+        accounts: accounts.len(),
+        fingerprint: data.fingerprint(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::folds::FoldParams;
+    use crate::separation::Side;
+    use crate::testutil::{churn_panel, dataset};
+
+    fn folds() -> FoldParams {
+        FoldParams {
+            n_folds: 3,
+            validation_dates: 3,
+            gap_days: 180,
+            min_train_dates: 3,
+        }
+    }
+
+    fn fixed() -> TrainParams {
+        TrainParams::default()
+            .l2_penalty(1e-3)
+            .threshold(ThresholdRule::Fixed(0.5))
+    }
+
+    #[test]
+    fn training_without_churned_rows_names_missing_class() {
+        let data = dataset(
+            &[&[1.0], &[2.0], &[3.0]],
+            &["usage"],
+            &[false, false, false],
+        );
+        let err = fixed().check().unwrap().train(&data).unwrap_err();
+        assert!(matches!(
+            err,
+            ModelError::OneClass {
+                model: "churn",
+                missing: "churned",
+                rows: 3,
+                ..
+            }
+        ));
+        assert!(
+            err.to_string()
+                .contains("none of the 3 labelled rows is churned")
+        );
+    }
+
+    #[test]
+    fn training_without_retained_rows_names_missing_class() {
+        let data = dataset(&[&[1.0], &[2.0]], &["usage"], &[true, true]);
+        let err = fixed().check().unwrap().train(&data).unwrap_err();
+        assert!(matches!(
+            err,
+            ModelError::OneClass {
+                missing: "not churned",
+                rows: 2,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn empty_penalty_grid_is_rejected() {
+        let err = TrainParams::default()
+            .penalties(vec![])
+            .check()
+            .unwrap_err();
+        assert!(matches!(err, ModelError::EmptyPenaltyGrid));
+    }
+
+    #[test]
+    fn zero_penalty_in_grid_is_rejected() {
+        let err = TrainParams::default()
+            .penalties(vec![1e-3, 0.0])
+            .check()
+            .unwrap_err();
+        assert!(matches!(err, ModelError::NonPositivePenalty { value } if value == 0.0));
+    }
+
+    #[test]
+    fn indicator_share_above_one_is_rejected() {
+        let err = TrainParams::default()
+            .indicator_min_share(1.5)
+            .check()
+            .unwrap_err();
+        assert!(matches!(err, ModelError::InvalidIndicatorShare { value } if value == 1.5));
+    }
+
+    #[test]
+    fn horizon_sets_fold_gap() {
+        let params = TrainParams::default().horizon_days(90).check().unwrap();
+        assert_eq!(params.fold_params().gap_days, 90);
+        assert_eq!(params.horizon(), 90);
+    }
+
+    #[test]
+    fn fixed_penalty_and_threshold_skip_selection() {
+        let data = churn_panel(30, 6, 1);
+        let model = fixed().check().unwrap().train(&data).unwrap();
+        assert!(model.selection.is_none());
+        assert_eq!(model.settings.l2_penalty, 1e-3);
+        assert_eq!(model.threshold(), 0.5);
+    }
+
+    #[test]
+    fn selection_chooses_penalty_on_time_folds() {
+        let data = churn_panel(60, 24, 3);
+        let model = TrainParams::default()
+            .folds(folds())
+            .check()
+            .unwrap()
+            .train(&data)
+            .unwrap();
+        let selection = model.selection.as_ref().unwrap();
+
+        assert_eq!(selection.folds.len(), 3);
+        assert_eq!(selection.candidates.len(), DEFAULT_PENALTIES.len());
+        let best = selection
+            .candidates
+            .iter()
+            .map(|c| c.mean_log_loss)
+            .fold(f64::INFINITY, f64::min);
+        let chosen = selection
+            .candidates
+            .iter()
+            .find(|c| c.l2_penalty == selection.chosen_penalty)
+            .unwrap();
+        assert!(chosen.mean_log_loss <= best * (1.0 + 1e-9));
+        assert_eq!(model.settings.l2_penalty, selection.chosen_penalty);
+        assert_eq!(model.threshold(), selection.threshold.threshold);
+    }
+
+    #[test]
+    fn selection_folds_train_before_they_validate() {
+        let data = churn_panel(60, 24, 3);
+        let model = TrainParams::default()
+            .folds(folds())
+            .check()
+            .unwrap()
+            .train(&data)
+            .unwrap();
+        for fold in &model.selection.unwrap().folds {
+            assert!((fold.validation_first - fold.train_last).num_days() >= 180);
+        }
+    }
+
+    #[test]
+    fn trained_churn_model_learns_low_utilization_raises_risk() {
+        let data = churn_panel(60, 24, 3);
+        let model = TrainParams::default()
+            .folds(folds())
+            .check()
+            .unwrap()
+            .train(&data)
+            .unwrap();
+        assert_eq!(model.preprocessing.columns[0].name, "utilization");
+        assert!(model.coefficients[0] < -0.5, "{}", model.coefficients[0]);
+        assert!(model.fit.converged);
+        assert!(model.fit.warnings.is_empty(), "{:?}", model.fit.warnings);
+    }
+
+    #[test]
+    fn fold_without_churned_rows_is_rejected() {
+        // No churn before 2023-01-01. Fold 1 validates from 2023-04-30 and
+        // trains on rows at least 180 days earlier, up to 2022-10-31.
+        let panel = churn_panel(30, 24, 6);
+        let cutoff = crate::testutil::date(2023, 1, 1);
+        let labels = panel
+            .features()
+            .keys()
+            .iter()
+            .zip(panel.labels())
+            .map(|(key, &label)| label && key.observed >= cutoff)
+            .collect();
+        let data = Dataset::new(panel.kind(), panel.features().clone(), labels).unwrap();
+        let err = TrainParams::default()
+            .folds(folds())
+            .check()
+            .unwrap()
+            .train(&data)
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            ModelError::FoldOneClass {
+                fold: 1,
+                missing: "churned",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn artifact_records_training_window_and_fingerprint() {
+        let data = churn_panel(10, 6, 2);
+        let model = fixed().check().unwrap().train(&data).unwrap();
+        assert_eq!(
+            model.training.first_observation,
+            crate::testutil::date(2022, 1, 31)
+        );
+        assert_eq!(
+            model.training.last_observation,
+            crate::testutil::date(2022, 6, 30)
+        );
+        assert_eq!(model.training.rows, 60);
+        assert_eq!(model.training.accounts, 10);
+        assert_eq!(model.training.fingerprint, data.fingerprint());
+    }
+
+    /// Usage overlaps between classes; `leak` is 1.0 or more for every
+    /// churned row and at most 0.5 for every other row.
+    fn leaky() -> Dataset {
+        dataset(
+            &[
+                &[0.2, 1.4],
+                &[0.5, 0.1],
+                &[0.3, 1.0],
+                &[0.6, 0.5],
+                &[0.1, 0.0],
+                &[0.7, 0.2],
+                &[0.4, 1.2],
+                &[0.8, 0.3],
+            ],
+            &["usage", "leak"],
+            &[true, false, true, false, false, false, true, false],
+        )
+    }
+
+    #[test]
+    fn feature_separating_classes_is_reported() {
+        let model = fixed().check().unwrap().train(&leaky()).unwrap();
+        let found: Vec<&Separation> = model
+            .fit
+            .warnings
+            .iter()
+            .filter_map(|w| match w {
+                FitWarning::Separation(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        match found[0] {
+            Separation::Feature {
+                column,
+                side,
+                boundary,
+                complete,
+                ..
+            } => {
+                assert_eq!(column, "leak");
+                assert_eq!(*side, Side::Above);
+                assert!((boundary - 0.5).abs() < 1e-12, "{boundary}");
+                assert!(complete);
+            }
+            other => panic!("unexpected separation {other:?}"),
+        }
+    }
+
+    #[test]
+    fn separation_rejected_under_reject_policy() {
+        let params = fixed()
+            .separation(SeparationPolicy::Reject)
+            .check()
+            .unwrap();
+        let err = params.train(&leaky()).unwrap_err();
+        assert!(
+            matches!(err, ModelError::Separation { separation: Separation::Feature { ref column, .. } } if column == "leak")
+        );
+        assert!(err.to_string().contains("every churned row has leak > 0.5"));
+    }
+
+    #[test]
+    fn quasi_complete_separation_only_warns() {
+        // `flag` is 1 only on churned rows, but one churned row has 0.
+        let data = dataset(
+            &[
+                &[0.2, 1.0],
+                &[0.5, 0.0],
+                &[0.3, 1.0],
+                &[0.6, 0.0],
+                &[0.1, 0.0],
+                &[0.7, 0.0],
+                &[0.4, 0.0],
+                &[0.35, 0.0],
+            ],
+            &["usage", "flag"],
+            &[true, false, true, false, false, false, true, false],
+        );
+        let params = fixed()
+            .separation(SeparationPolicy::Reject)
+            .probe_separation(false)
+            .check()
+            .unwrap();
+        let model = params.train(&data).unwrap();
+        let separation = model.fit.warnings.iter().find_map(|w| match w {
+            FitWarning::Separation(s) => Some(s.clone()),
+            _ => None,
+        });
+        match separation {
+            Some(Separation::Feature {
+                column,
+                complete,
+                positives_at_boundary,
+                negatives_at_boundary,
+                ..
+            }) => {
+                assert_eq!(column, "flag");
+                assert!(!complete);
+                assert_eq!(positives_at_boundary, 1);
+                assert_eq!(negatives_at_boundary, 5);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn linear_separation_found_by_probe() {
+        // Neither column alone splits the classes, but x1 + x2 > 0 does.
+        let data = dataset(
+            &[
+                &[2.0, -1.0],
+                &[-1.0, 2.0],
+                &[1.0, 0.5],
+                &[0.5, 1.0],
+                &[-2.0, 1.0],
+                &[1.0, -2.0],
+                &[-0.5, -1.0],
+                &[-1.0, -0.5],
+            ],
+            &["x1", "x2"],
+            &[true, true, true, true, false, false, false, false],
+        );
+        let model = fixed().check().unwrap().train(&data).unwrap();
+        let linear = model.fit.warnings.iter().find_map(|w| match w {
+            FitWarning::Separation(s @ Separation::Linear { .. }) => Some(s.clone()),
+            _ => None,
+        });
+        match linear {
+            Some(Separation::Linear {
+                columns,
+                min_margin,
+                norm_growth,
+                ..
+            }) => {
+                assert_eq!(columns.len(), 2);
+                assert!(min_margin > 0.0);
+                assert!(norm_growth > 1.0, "{norm_growth}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn overlapping_classes_report_no_separation() {
+        let model = fixed()
+            .check()
+            .unwrap()
+            .train(&churn_panel(30, 6, 5))
+            .unwrap();
+        assert!(
+            model
+                .fit
+                .warnings
+                .iter()
+                .all(|w| !matches!(w, FitWarning::Separation(_)))
+        );
+    }
+}
