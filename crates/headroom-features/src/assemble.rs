@@ -349,10 +349,13 @@ fn derived(ctx: &Context, reporting: &Reporting, portfolio_start: Option<i32>) -
         ratio(used.clone(), entitled.clone()).alias("adoption_90d"),
         (entitled.clone() - used.clone()).alias("features_unused_90d"),
         when(history.clone().gt_eq(lit(6.0)))
-            .then(ratio(used - col("features_used_before"), entitled.clone()))
+            .then(ratio(
+                used.clone() - col("features_used_before"),
+                entitled.clone(),
+            ))
             .otherwise(lit(NULL).cast(DataType::Float64))
             .alias("breadth_change"),
-        when(entitled.gt(lit(0.0)))
+        when((entitled.clone() - used.clone()).gt(lit(0.0)))
             .then(col("unused_features"))
             .otherwise(lit(NULL).cast(DataType::String))
             .alias("unused_features"),

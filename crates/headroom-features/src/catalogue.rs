@@ -702,7 +702,7 @@ const CATALOGUE: &[FeatureSpec] = &[
         Flags,
         Flag,
         "yes/no",
-        "The seasonal index comes from the industry or portfolio profile, not the account's own history",
+        "The seasonal index comes from the industry or portfolio profile: under 19 months of own history, or an own index outside 0.2..5",
     ),
     spec(
         "flag_no_limits",

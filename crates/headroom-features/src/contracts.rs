@@ -45,9 +45,7 @@ pub fn indexed_contracts(
         days_expr(col("start_date")).alias("start_days"),
         days_expr(col("end_date")).alias("end_days"),
         (days_expr(col("end_date")) - days_expr(col("start_date")) + lit(1)).alias("term_days"),
-        reporting
-            .convert(col("arr"), col("currency"))
-            .alias("arr_rep"),
+        reporting.arr().alias("arr_rep"),
         col("plan"),
         col("auto_renew"),
     ])

@@ -16,29 +16,10 @@ pub enum FeatureError {
         source: PolarsError,
     },
 
-    /// Contracts are in more than one currency and no reporting currency is set.
-    #[error(
-        "contracts are in {} currencies ({}) and the tables set no reporting currency\nhint: import with a reporting currency and an FX rate for each other currency",
-        currencies.len(),
-        currencies.join(", ")
-    )]
-    MixedCurrencies {
-        /// The currencies found in the contracts table, sorted.
-        currencies: Vec<String>,
-    },
-
-    /// A contract currency has no FX rate to the reporting currency.
-    #[error(
-        "contracts table: {contracts} contracts are in {currency} but there is no FX rate from {currency} to the reporting currency {reporting}\nhint: add {currency} to the FX rates (units of {reporting} per 1 {currency})"
-    )]
-    MissingFxRate {
-        /// The currency without a rate.
-        currency: String,
-        /// The reporting currency.
-        reporting: String,
-        /// How many contracts use that currency.
-        contracts: usize,
-    },
+    /// ARR cannot be converted into one currency: the contracts mix currencies
+    /// without an FX table, or a currency has no rate.
+    #[error(transparent)]
+    Currency(#[from] headroom_data::DataError),
 
     /// An FX rate is zero, negative or not a number.
     #[error(

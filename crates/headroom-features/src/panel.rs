@@ -16,10 +16,10 @@ use crate::calendar::{DayTable, days_expr, epoch_days, from_epoch_days, is_month
 use crate::error::{FeatureError, StepContext};
 use crate::exprs::join_ordered;
 
-/// Lag columns read from the panel: `lag0` (the as-of month) to `lag15`.
-/// The own-history seasonal index of the month three months back needs the
-/// same month a year earlier (lag 15).
-pub const LAGS: usize = 16;
+/// Lag columns read from the panel: `lag0` (the as-of month) to `lag21`.
+/// The own seasonal index of the month three months back reads the same month
+/// a year earlier (lag 15) and six months either side of it (lag 21).
+pub const LAGS: usize = 22;
 
 /// Months before the as-of month that the adoption windows reach back: the last
 /// three months and the three before them.
@@ -656,7 +656,7 @@ pub fn lag_window(
 /// the as-of months in ascending order. Missing months are zero here; months
 /// before a key's history are masked later.
 ///
-/// Columns: `acct_idx`, `metric_idx`, `as_of_month`, `lag0` .. `lag15`.
+/// Columns: `acct_idx`, `metric_idx`, `as_of_month`, `lag0` .. `lag21`.
 pub fn lag_frame(
     window: &DataFrame,
     slots: &Slots,

@@ -1,7 +1,7 @@
 //! Feature expressions over the lag columns of one usage series: utilization
 //! against the limit, trajectory, year-over-year change and seasonal adjustment.
 //!
-//! Every expression reads the columns `lag0` (the as-of month) .. `lag15`, which
+//! Every expression reads the columns `lag0` (the as-of month) .. `lag21`, which
 //! are null before the series' history starts, so a feature that needs more
 //! history than the account has comes out null. Nothing here divides by zero:
 //! each ratio is guarded and null when its denominator is not positive.
@@ -83,12 +83,17 @@ fn index_col(k: usize) -> String {
     format!("season_{k}")
 }
 
+/// Own seasonal indexes outside this range are taken for noise or a ramp, not a
+/// season, and the profile index is used instead.
+const OWN_INDEX_RANGE: (f64, f64) = (0.2, 5.0);
+
 /// Step 1: the monthly limit of lags 0..3 and the account's own seasonal index.
 ///
 /// A daily limit on a summed metric counts once per day of each month
 /// (`lim_month + lim_day * days`). The own index of lag k is the value of the
-/// same month a year earlier over the mean of the 12 months that end there. It
-/// needs k + 13 months of history and positive usage in that month.
+/// same month a year earlier over its centred 2x12 moving average (lags k + 6
+/// to k + 18, the two ends at half weight), so a trend does not pass for a
+/// season. It needs k + 19 months of history and positive usage that month.
 pub fn limit_and_own_index() -> Vec<Expr> {
     let mut exprs = Vec::new();
     for k in 0..SEASONAL_LAGS {
@@ -101,12 +106,19 @@ pub fn limit_and_own_index() -> Vec<Expr> {
                 .alias(limit_name(k)),
         );
         let year_ago = lag(k + 12);
-        let trailing = mean_of((k + 1..=k + 12).map(lag).collect());
+        let ends = (lag(k + 6) + lag(k + 18)) * lit(0.5);
+        let centred = (sum_of((k + 7..=k + 17).map(lag).collect()) + ends) / lit(12.0);
+        let own = ratio(year_ago.clone(), centred);
+        let (low, high) = OWN_INDEX_RANGE;
         exprs.push(
-            when(positive(year_ago.clone()).and(positive(trailing.clone())))
-                .then(year_ago / trailing)
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias(own_index_name(k)),
+            when(
+                positive(year_ago)
+                    .and(own.clone().gt_eq(lit(low)))
+                    .and(own.clone().lt_eq(lit(high))),
+            )
+            .then(own)
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias(own_index_name(k)),
         );
     }
     exprs

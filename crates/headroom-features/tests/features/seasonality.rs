@@ -169,3 +169,38 @@ fn profile_needs_two_years_of_data() {
     assert_eq!(num(&df, "n1", "seasonal_index"), None);
     assert_eq!(num(&df, "n1", "sa_change_1m"), None);
 }
+
+#[test]
+fn steady_growth_is_not_a_season() {
+    // 100, 102, 104, ... for 30 months: a straight line, no season.
+    let values: Vec<f64> = (0..30).map(|m| 100.0 + 2.0 * m as f64).collect();
+    let tables = Fixture::new()
+        .rollup("active_users", headroom_data::Rollup::Max)
+        .account("g", date(2021, 1, 1), Some("smb"), Some("retail"))
+        .contract("c", "g", date(2021, 1, 1), date(2024, 12, 31), 1_000.0)
+        .monthly("g", "active_users", 2021, 1, &values)
+        .build();
+    let df = features(&tables, date(2023, 6, 30)).unwrap();
+    // The centred average of a line equals its middle value: index 1.
+    assert_close(num(&df, "g", "seasonal_index"), 1.0);
+    assert_eq!(flag(&df, "g", "flag_seasonal_portfolio"), Some(false));
+    // So the adjusted change is the raw one: 158 / 156 - 1.
+    assert_close(num(&df, "g", "sa_change_1m"), 158.0 / 156.0 - 1.0);
+    assert_close(num(&df, "g", "pct_change_1m"), 158.0 / 156.0 - 1.0);
+}
+
+#[test]
+fn implausible_own_index_falls_back_to_profile() {
+    // Flat at 10 but 100 in June 2022, a year before the as-of month: an own
+    // index of 100 / ((0.5 * 10 + 10 * 10 + 100 + 0.5 * 10) / 12) = 5.7.
+    let mut values = vec![10.0; 30];
+    values[17] = 100.0;
+    let tables = Fixture::new()
+        .rollup("active_users", headroom_data::Rollup::Max)
+        .account("p", date(2021, 1, 1), Some("smb"), Some("retail"))
+        .contract("c", "p", date(2021, 1, 1), date(2024, 12, 31), 1_000.0)
+        .monthly("p", "active_users", 2021, 1, &values)
+        .build();
+    let df = features(&tables, date(2023, 6, 30)).unwrap();
+    assert_eq!(flag(&df, "p", "flag_seasonal_portfolio"), Some(true));
+}
