@@ -35,13 +35,13 @@ impl Reporting {
 pub fn reporting(tables: &Tables, until: NaiveDate) -> Result<Reporting, FeatureError> {
     let present = contract_currencies(&tables.contracts, until)?;
     for code in &present {
-        if let Some(&rate) = tables.meta.fx.get(code) {
-            if !(rate.is_finite() && rate > 0.0) {
-                return Err(FeatureError::InvalidFxRate {
-                    currency: code.clone(),
-                    rate,
-                });
-            }
+        if let Some(&rate) = tables.meta.fx.get(code)
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(FeatureError::InvalidFxRate {
+                currency: code.clone(),
+                rate,
+            });
         }
     }
     let arr = to_reporting_currency(&tables.meta, &present, col("arr"), col("currency"))?;
