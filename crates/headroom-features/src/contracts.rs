@@ -179,7 +179,7 @@ pub fn churned(outcomes: &DataFrame, accounts: &DataFrame) -> LazyFrame {
         .select([col("acct_idx"), days_expr(col("date")).alias("churn_days")])
 }
 
-/// The month of each account's first contract start: `acct_idx`,
+/// Finds the month of each account's first contract start: `acct_idx`,
 /// `first_contract_month`.
 ///
 /// Taken over all contracts, later ones included: an account active at T has a
@@ -209,7 +209,7 @@ pub fn arr_year_ago(contracts: LazyFrame, dates: &DataFrame) -> LazyFrame {
         .agg([col("arr_rep").sum().alias("arr_year_ago")])
 }
 
-/// The entitlements of the active contracts, one row per account, as-of month
+/// Lists the entitlements of the active contracts, one row per account, as-of month
 /// and entitlement, with limits summed over contracts.
 ///
 /// Seats, and metrics in `level_metrics` (those that do not roll up by sum,

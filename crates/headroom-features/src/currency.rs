@@ -20,8 +20,8 @@ pub struct Reporting {
 }
 
 impl Reporting {
-    /// The expression converting the contracts' `arr` into the reporting
-    /// currency.
+    /// Returns the expression converting the contracts' `arr` into the
+    /// reporting currency.
     pub fn arr(&self) -> Expr {
         self.arr.clone()
     }
@@ -57,8 +57,8 @@ pub fn reporting(tables: &Tables, until: NaiveDate) -> Result<Reporting, Feature
     Ok(Reporting { currency, arr })
 }
 
-/// The distinct currencies of the contracts started on or before `until`,
-/// sorted.
+/// Lists the distinct currencies of the contracts started on or before
+/// `until`, sorted.
 fn contract_currencies(
     contracts: &DataFrame,
     until: NaiveDate,

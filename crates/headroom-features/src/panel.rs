@@ -56,7 +56,8 @@ pub fn split_composite(n_metrics: u32) -> [Expr; 2] {
 }
 
 /// Metric counts up to which a chain of string comparisons maps metric names
-/// to keys; it costs about a third of a join for a handful of metrics.
+/// to keys. For a handful of metrics the chain took about a third of the time
+/// of a join on the synthetic example (`examples/synthetic.rs`).
 const COMPARED_METRICS: usize = 16;
 
 /// Usage rows with integer keys.
@@ -179,9 +180,9 @@ pub fn index_usage(
 /// rows' order (null for accounts missing from the index).
 ///
 /// Exports usually list an account's rows together. Then only the first row
-/// of each run of equal ids is joined, and the run's keys are copied to its
-/// rows, which costs a fraction of joining every row; otherwise every row is
-/// joined.
+/// of each run of equal ids is joined and the run's keys are copied to its
+/// rows, at a fraction of the cost of joining every row. Otherwise every row
+/// is joined.
 fn with_account_keys(rows: DataFrame, keys: LazyFrame) -> Result<LazyFrame, FeatureError> {
     let step = "the indexed usage";
     let new_run = col("account_id")
@@ -402,8 +403,8 @@ pub fn totals(
 }
 
 /// Rolls usage up to one value per account, metric and month for the months
-/// `first..=last`, each metric by its rollup; `monthly_grain` usage (one row
-/// per account, metric and month) is passed through.
+/// `first..=last`, each metric by its rollup. Usage of `monthly_grain` (one
+/// row per account, metric and month) is passed through.
 ///
 /// Columns: `acct_idx`, `industry_group`, `metric_idx`, `month`, `value`.
 pub fn monthly(
@@ -488,8 +489,8 @@ pub fn monthly(
         .step("the monthly usage")
 }
 
-/// The account and metric pairs of a dense panel, each with its slot: the
-/// panel holds `months` values per slot, slot after slot.
+/// The account and metric pairs of a dense panel, each with its slot. The
+/// panel contains `months` values per slot, slot after slot.
 pub struct Slots {
     /// Composite keys in ascending order; a key's slot is its position.
     composites: Vec<u64>,

@@ -113,7 +113,7 @@ impl<'a> Context<'a> {
             .map(|i| i as u32)
     }
 
-    /// The one-integer key of an account and as-of month (`obs_key`,
+    /// Builds the one-integer key of an account and as-of month (`obs_key`,
     /// `UInt64`) from `acct_idx` and `as_of_month`.
     pub fn obs_key(&self) -> Expr {
         let span = (self.last_month() - self.first_month() + 1) as u64;
@@ -122,7 +122,7 @@ impl<'a> Context<'a> {
         .alias("obs_key")
     }
 
-    /// The one-integer key of an account, metric and as-of month
+    /// Builds the one-integer key of an account, metric and as-of month
     /// (`series_key`, `UInt64`).
     pub fn series_key(&self) -> Expr {
         let span = (self.last_month() - self.first_month() + 1) as u64;
@@ -159,7 +159,7 @@ impl<'a> Context<'a> {
         .alias("as_of_days")
     }
 
-    /// The number of possible composite keys: accounts times metrics.
+    /// Returns the number of possible composite keys: accounts times metrics.
     pub fn key_space(&self) -> u64 {
         self.accounts.height() as u64 * u64::from(self.n_metrics())
     }
@@ -468,8 +468,8 @@ impl Starts {
     }
 }
 
-/// The value of `table` at each position `index` (a gather; the table is a
-/// literal column and `index` an unsigned key column).
+/// Reads `table` at each position `index` (a gather; the table is a literal
+/// column and `index` an unsigned key column).
 pub fn lookup(table: &Series, index: Expr) -> Expr {
     lit(table.clone()).gather(index, false)
 }
@@ -692,7 +692,7 @@ fn series_rows(
         .step("the series features")
 }
 
-/// The columns of the series rows the assembly reads; the lag and
+/// Lists the columns of the series rows the assembly reads. The lag and
 /// intermediate columns are dropped to save memory.
 fn series_output() -> Vec<Expr> {
     let mut columns: Vec<Expr> = [
@@ -736,8 +736,8 @@ fn primary_rank(ctx: &Context) -> Expr {
     class.cast(DataType::UInt64) * lit(names) + position
 }
 
-/// The position of a text expression's value in the sorted `names` (`UInt32`,
-/// null when absent), by a chain of comparisons.
+/// Finds the position of a text expression's value in the sorted `names`
+/// (`UInt32`, null when absent), by a chain of comparisons.
 pub fn name_position(value: Expr, names: &[String]) -> Expr {
     let mut position = lit(NULL).cast(DataType::UInt32);
     for (idx, name) in names.iter().enumerate().rev() {

@@ -91,9 +91,9 @@ const OWN_INDEX_RANGE: (f64, f64) = (0.2, 5.0);
 ///
 /// A daily limit on a summed metric counts once per day of each month
 /// (`lim_month + lim_day * days`). The own index of lag k is the value of the
-/// same month a year earlier over its centred 2x12 moving average (lags k + 6
-/// to k + 18, the two ends at half weight), so a trend does not pass for a
-/// season. It needs k + 19 months of history and positive usage that month.
+/// same month a year earlier over its centred 2x12 moving average: lags k + 6
+/// to k + 18, the two ends at half weight. Centring it keeps a trend from
+/// passing for a season. It needs k + 19 months of history and positive usage that month.
 pub fn limit_and_own_index() -> Vec<Expr> {
     let mut exprs = Vec::new();
     for k in 0..SEASONAL_LAGS {
@@ -291,7 +291,7 @@ fn volatility(changes: usize) -> Expr {
         .otherwise(variance * lit(0.0))
 }
 
-/// The largest fall from one month to the next within the last `months`
+/// Finds the largest fall from one month to the next within the last `months`
 /// months, as a share of the earlier month; 0 when usage never fell.
 fn max_drop(months: usize) -> Expr {
     let drops: Vec<Expr> = (0..months)
