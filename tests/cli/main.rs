@@ -1,6 +1,7 @@
 //! End-to-end tests: each runs the built `headroom` binary in a temporary folder.
 
 mod data;
+mod features;
 mod store;
 
 use assert_cmd::Command;

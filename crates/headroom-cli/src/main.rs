@@ -29,6 +29,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Compute the feature table of every active account at a date.
+    Features(cmd::features::Args),
     /// Print the version.
     Version,
 
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
     cmd::init_logging(cli.verbose, cli.quiet);
 
     let result = match cli.command {
+        Command::Features(args) => cmd::features::run(args),
         Command::Version => {
             println!("headroom {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -1,3 +1,102 @@
 //! The as-of feature pipeline: from the normalized tables to one row of
 //! utilization, trajectory, adoption, seasonality and contract features per
 //! account at a date, using only data dated on or before it.
+//!
+//! [`features`] computes the table at one date (what scoring reads);
+//! [`monthly_features`] computes it at every month end of a range in one pass
+//! (what training reads). Both give the same row for the same account and date.
+//! [`catalogue`] lists every column with its role, unit and meaning, and
+//! [`model_columns`] picks the model inputs out of a feature table.
+//!
+//! Usage is read by complete month: at a date inside a month, the latest month
+//! is the one before. Missing months count as zero between an account's first
+//! contract (or first usage) and the as-of month, but months before a metric
+//! has any data in the portfolio are unobserved and stay null.
+
+mod assemble;
+pub mod calendar;
+pub mod catalogue;
+mod contracts;
+pub mod currency;
+pub mod error;
+mod exprs;
+mod index;
+mod names;
+pub mod options;
+mod panel;
+mod pipeline;
+mod seasonal;
+mod series;
+
+use chrono::NaiveDate;
+use headroom_data::Tables;
+use polars::prelude::DataFrame;
+
+pub use catalogue::{Family, FeatureSpec, Role, catalogue, lookup, model_columns};
+pub use error::FeatureError;
+pub use index::column_suffix;
+pub use options::FeatureOptions;
+
+/// The features of every account active at `as_of`, with default options.
+///
+/// See [`features_with`].
+pub fn features(tables: &Tables, as_of: NaiveDate) -> Result<DataFrame, FeatureError> {
+    features_with(tables, as_of, &FeatureOptions::default())
+}
+
+/// The features of every account active at `as_of`: one row per account,
+/// columns in [`catalogue`] order, sorted by `account_id`.
+///
+/// Fails when the contracts mix currencies without FX rates, when an account id
+/// repeats, when entitlement or metric names clash as column names, or when the
+/// configured primary entitlement does not exist.
+pub fn features_with(
+    tables: &Tables,
+    as_of: NaiveDate,
+    options: &FeatureOptions,
+) -> Result<DataFrame, FeatureError> {
+    pipeline::compute(tables, &[as_of], options)
+}
+
+/// The features at every month end from `from` to `to` (both included), with
+/// default options.
+///
+/// See [`monthly_features_with`].
+pub fn monthly_features(
+    tables: &Tables,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<DataFrame, FeatureError> {
+    monthly_features_with(tables, from, to, &FeatureOptions::default())
+}
+
+/// The features at every month end from `from` to `to` (both included), one row
+/// per account active at each, sorted by `as_of` then `account_id`.
+///
+/// The rows of a month end equal those of [`features_with`] at that date, but
+/// the panel is built once for the whole range. Columns of entitlements and
+/// metrics that appear only later in the range are null at earlier dates.
+///
+/// Fails as [`features_with`] does, and when the range holds no month end.
+pub fn monthly_features_with(
+    tables: &Tables,
+    from: NaiveDate,
+    to: NaiveDate,
+    options: &FeatureOptions,
+) -> Result<DataFrame, FeatureError> {
+    let dates = month_ends(from, to);
+    if dates.is_empty() {
+        return Err(FeatureError::EmptyRange { from, to });
+    }
+    pipeline::compute(tables, &dates, options)
+}
+
+/// Every month end from `from` to `to`, both included.
+pub fn month_ends(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    let first = calendar::month_index(from);
+    let last = calendar::month_index(to);
+    (first..=last)
+        .map(calendar::month_end)
+        .filter(|end| *end >= from && *end <= to)
+        .collect()
+}

@@ -1,0 +1,122 @@
+//! Errors of the feature stage. Each names the table and the values involved
+//! and says what to change.
+
+use chrono::NaiveDate;
+use polars::error::PolarsError;
+
+/// An error while computing features.
+#[derive(Debug, thiserror::Error)]
+pub enum FeatureError {
+    /// A polars query failed; `step` names the part of the pipeline.
+    #[error("failed to compute {step}: {source}")]
+    Polars {
+        /// The pipeline step, e.g. "the monthly usage panel".
+        step: &'static str,
+        /// The polars error.
+        source: PolarsError,
+    },
+
+    /// ARR cannot be converted into one currency: the contracts mix currencies
+    /// without an FX table, or a currency has no rate.
+    #[error(transparent)]
+    Currency(#[from] headroom_data::DataError),
+
+    /// An FX rate is zero, negative or not a number.
+    #[error(
+        "invalid FX rate {rate} for {currency}\nhint: an FX rate is a positive number of reporting-currency units per 1 {currency}"
+    )]
+    InvalidFxRate {
+        /// The currency.
+        currency: String,
+        /// The rate as given.
+        rate: f64,
+    },
+
+    /// Two entitlement or metric names map to the same feature column name.
+    #[error(
+        "{what} names {first:?} and {second:?} both give feature columns named {column:?}\nhint: rename one of them in the mapping so that they differ in letters or digits"
+    )]
+    NameCollision {
+        /// "entitlement" or "usage metric".
+        what: &'static str,
+        /// The first name.
+        first: String,
+        /// The second name.
+        second: String,
+        /// The column suffix both give.
+        column: String,
+    },
+
+    /// An entitlement or metric name gives a column that a summary feature
+    /// already uses.
+    #[error(
+        "{what} {name:?} gives the feature column {column:?}, which a summary feature already uses\nhint: rename the {what} in the mapping"
+    )]
+    ReservedName {
+        /// "entitlement" or "usage metric".
+        what: &'static str,
+        /// The name.
+        name: String,
+        /// The clashing column.
+        column: String,
+    },
+
+    /// A date range contains no month end.
+    #[error(
+        "no month end lies between {from} and {to}\nhint: give a range that includes the last day of at least one month, with the start before the end"
+    )]
+    EmptyRange {
+        /// The start of the range.
+        from: NaiveDate,
+        /// The end of the range.
+        to: NaiveDate,
+    },
+
+    /// The configured primary entitlement is not an entitlement of any contract.
+    #[error(
+        "the primary entitlement {name:?} set in [features] is not an entitlement of any contract (known: {})\nhint: set primary_entitlement to one of the known names or remove it",
+        known.join(", ")
+    )]
+    UnknownPrimaryEntitlement {
+        /// The configured name.
+        name: String,
+        /// The non-boolean entitlement names in the tables.
+        known: Vec<String>,
+    },
+
+    /// The accounts table lists an account more than once.
+    #[error(
+        "accounts table: account_id {account_id:?} is on {rows} rows\nhint: keep one row per account; re-run `headroom import` to validate the export"
+    )]
+    DuplicateAccount {
+        /// The repeated id.
+        account_id: String,
+        /// How many rows carry it.
+        rows: usize,
+    },
+
+    /// The usage table has two rows for one account, metric and date.
+    #[error(
+        "usage table: account_id {account_id:?}, metric {metric:?}, date {date} is on more than one row\nhint: keep one row per account, metric and date; re-run `headroom import` to validate the export"
+    )]
+    DuplicateUsage {
+        /// The account.
+        account_id: String,
+        /// The metric.
+        metric: String,
+        /// The date.
+        date: NaiveDate,
+    },
+}
+
+/// Adds the pipeline step to a polars error.
+pub(crate) trait StepContext<T> {
+    /// Wraps a polars error as [`FeatureError::Polars`] naming `step`.
+    fn step(self, step: &'static str) -> Result<T, FeatureError>;
+}
+
+impl<T> StepContext<T> for Result<T, PolarsError> {
+    fn step(self, step: &'static str) -> Result<T, FeatureError> {
+        self.map_err(|source| FeatureError::Polars { step, source })
+    }
+}
