@@ -42,6 +42,8 @@ enum Command {
     Import(cmd::import::ImportArgs),
     /// Generate a synthetic portfolio with known mechanisms and its ground truth.
     Sim(cmd::sim::SimArgs),
+    /// Score the live portfolio: segments, alerts, priorities, actions and talking points.
+    Score(cmd::score::ScoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(&args),
         Command::Import(args) => cmd::import::run(&args),
         Command::Sim(args) => cmd::sim::run(args, cli.quiet),
+        Command::Score(args) => cmd::score::run(args, cli.quiet),
     };
 
     match result {

@@ -3,6 +3,7 @@
 
 pub mod features;
 pub mod import;
+pub mod score;
 pub mod sim;
 pub mod store;
 pub mod validate;
