@@ -44,6 +44,8 @@ enum Command {
     Sim(cmd::sim::SimArgs),
     /// Score the live portfolio: segments, alerts, priorities, actions and talking points.
     Score(cmd::score::ScoreArgs),
+    /// Show one account in full, or write its usage report for the customer.
+    Account(cmd::account::AccountArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Command::Import(args) => cmd::import::run(&args),
         Command::Sim(args) => cmd::sim::run(args, cli.quiet),
         Command::Score(args) => cmd::score::run(args, cli.quiet),
+        Command::Account(args) => cmd::account::run(args, cli.quiet),
     };
 
     match result {

@@ -24,6 +24,7 @@ pub mod run;
 pub mod score;
 pub mod segment;
 pub mod settings;
+pub mod story;
 pub mod words;
 
 pub use alerts::{AccountAlert, AlertKind, NoteRef, Severity};
@@ -34,3 +35,4 @@ pub use run::{AccountScore, ScoreRun, SegmentTotal};
 pub use score::{ScoreInputs, ScoreOptions, default_as_of, score, score_project};
 pub use segment::HealthSegment;
 pub use settings::{AlertSettings, PrioritySettings, ScoreSettings, SegmentSettings};
+pub use story::{AccountStory, account_story};

@@ -76,32 +76,64 @@ pub fn score_project(
     options: &ScoreOptions,
     progress: &dyn Progress,
 ) -> Result<ScoreRun, ReportError> {
-    let settings = ScoreSettings::load(config, &project.join(headroom_data::project::CONFIG_FILE))?;
-    let features: FeatureOptions = config.section("features")?;
-    let champions = Champions::load(store, &settings.priority)?;
-    let as_of = match options.as_of {
-        Some(date) => date,
-        None => default_as_of(tables, project)?,
-    };
-    let notes: Vec<NoteRef> = store
-        .notes_active_at(as_of)?
-        .iter()
-        .map(NoteRef::from_note)
-        .collect();
+    let loaded = Loaded::read(project, config, tables, store, options)?;
+    score(&loaded.inputs(project, tables), &loaded.options, progress)
+}
 
-    let options = ScoreOptions {
-        as_of: Some(as_of),
-        ..options.clone()
-    };
-    let inputs = ScoreInputs {
-        project,
-        tables,
-        settings: &settings,
-        features: &features,
-        champions: &champions,
-        notes: &notes,
-    };
-    score(&inputs, &options, progress)
+/// What [`score_project`] reads from the config and the store.
+pub(crate) struct Loaded {
+    pub(crate) settings: ScoreSettings,
+    pub(crate) features: FeatureOptions,
+    pub(crate) champions: Champions,
+    pub(crate) notes: Vec<NoteRef>,
+    pub(crate) options: ScoreOptions,
+}
+
+impl Loaded {
+    /// Reads the settings, champions and the notes active at the scoring date.
+    pub(crate) fn read(
+        project: &Path,
+        config: &ProjectConfig,
+        tables: &Tables,
+        store: &Store,
+        options: &ScoreOptions,
+    ) -> Result<Loaded, ReportError> {
+        let settings =
+            ScoreSettings::load(config, &project.join(headroom_data::project::CONFIG_FILE))?;
+        let features: FeatureOptions = config.section("features")?;
+        let champions = Champions::load(store, &settings.priority)?;
+        let as_of = match options.as_of {
+            Some(date) => date,
+            None => default_as_of(tables, project)?,
+        };
+        let notes = store
+            .notes_active_at(as_of)?
+            .iter()
+            .map(NoteRef::from_note)
+            .collect();
+        Ok(Loaded {
+            settings,
+            features,
+            champions,
+            notes,
+            options: ScoreOptions {
+                as_of: Some(as_of),
+                ..options.clone()
+            },
+        })
+    }
+
+    /// The inputs of [`score`].
+    pub(crate) fn inputs<'a>(&'a self, project: &'a Path, tables: &'a Tables) -> ScoreInputs<'a> {
+        ScoreInputs {
+            project,
+            tables,
+            settings: &self.settings,
+            features: &self.features,
+            champions: &self.champions,
+            notes: &self.notes,
+        }
+    }
 }
 
 /// The default scoring date: the snapshot date of a snapshot project, else
@@ -131,6 +163,15 @@ pub fn score(
     options: &ScoreOptions,
     progress: &dyn Progress,
 ) -> Result<ScoreRun, ReportError> {
+    score_with_features(inputs, options, progress).map(|(run, _)| run)
+}
+
+/// Scores the portfolio and also returns the feature table it read.
+pub(crate) fn score_with_features(
+    inputs: &ScoreInputs<'_>,
+    options: &ScoreOptions,
+    progress: &dyn Progress,
+) -> Result<(ScoreRun, DataFrame), ReportError> {
     let as_of = match options.as_of {
         Some(date) => date,
         None => default_as_of(inputs.tables, inputs.project)?,
@@ -204,7 +245,7 @@ pub fn score(
         .map(|i| history.month_end(i))
         .collect();
 
-    Ok(ScoreRun {
+    let run = ScoreRun {
         project: inputs.project.to_path_buf(),
         as_of,
         created_at: options.created_at.unwrap_or_else(Utc::now),
@@ -218,7 +259,8 @@ pub fn score(
         months,
         accounts,
         snapshot_id: None,
-    })
+    };
+    Ok((run, table))
 }
 
 /// A champion and its scores on the feature table.
@@ -631,7 +673,6 @@ fn segment_reason(
     } else {
         ""
     };
-    let months_in = result.since.map_or(0, |i| judged.utilization.len() - i);
     // A segment that began in the first month of the window may be older.
     let since = match result.since {
         Some(0) => format!(
@@ -643,6 +684,21 @@ fn segment_reason(
     };
     let holds = result.condition == Some(result.segment);
 
+    let month = words::month_of(context.history.month_end(context.history.len() - 1));
+    let latest_month = if context.history.snapshot {
+        format!("the {month} snapshot")
+    } else {
+        month
+    };
+    let lasting = |series: &[Option<f64>], holds: &dyn Fn(f64) -> bool| -> String {
+        if context.history.snapshot {
+            return String::new();
+        }
+        let (months, whole_window) = trailing_run(series, holds);
+        let or_more = if whole_window { " or more" } else { "" };
+        format!(" for {}{or_more}", words::count_of(months, "month"))
+    };
+
     let mut text = match result.segment {
         HealthSegment::New => format!(
             "customer for {}, under the {} months needed to judge usage",
@@ -651,30 +707,34 @@ fn segment_reason(
         ),
         HealthSegment::Unmeasured => "no usage reading against a limit to judge".to_string(),
         segment if !holds => format!(
-            "{} since {since} ({}); {name} at {pct}{adjusted} in the latest month",
-            segment.label(),
-            words::count_of(months_in, "month")
+            "{} since {since}; {name} at {pct}{adjusted} in {latest_month}",
+            segment.label()
         ),
         HealthSegment::AtRisk => format!(
-            "{name} under {} since {since} ({}): {pct}{adjusted} in the latest month",
+            "{name} under {}{}: {pct}{adjusted} in {latest_month}",
             words::percent(t.at_risk_below),
-            words::count_of(months_in.max(t.low_usage_months), "month")
+            lasting(&judged.utilization, &|u| u < t.at_risk_below)
         ),
         HealthSegment::Watch => format!(
-            "{name} at {pct}{adjusted}, under the {} watch line",
+            "{name} at {pct}{adjusted} in {latest_month}, under the {} watch line",
             words::percent(t.watch_below)
         ),
         HealthSegment::Healthy => format!(
-            "{name} at {pct}{adjusted}, between {} and {}",
+            "{name} at {pct}{adjusted} in {latest_month}, between {} and {}",
             words::percent(t.watch_below),
             words::percent(t.expansion_above)
         ),
-        HealthSegment::Expansion => format!(
-            "{} above {} for {}",
-            driver_name(result, judged),
-            words::percent(t.expansion_above),
-            words::count_of(months_in.max(t.expansion_months), "month")
-        ),
+        HealthSegment::Expansion => {
+            let series = result
+                .driver
+                .map_or(&judged.utilization, |j| &judged.limited[j]);
+            format!(
+                "{} above {}{}",
+                driver_name(result, judged),
+                words::percent(t.expansion_above),
+                lasting(series, &|u| u > t.expansion_above)
+            )
+        }
         HealthSegment::ApproachingLimits => format!(
             "{} at or above {} of the limit and rising",
             driver_name(result, judged),
@@ -695,6 +755,19 @@ fn segment_reason(
         contribution: 0.0,
         text,
     }
+}
+
+/// The number of consecutive readings, ending at the latest month, for which
+/// `holds` is true, and whether the run reaches back to the first month.
+fn trailing_run(series: &[Option<f64>], holds: &dyn Fn(f64) -> bool) -> (usize, bool) {
+    let mut months = 0;
+    for value in series.iter().rev() {
+        match value {
+            Some(v) if holds(*v) => months += 1,
+            _ => return (months, false),
+        }
+    }
+    (months, true)
 }
 
 /// The entitlement behind an expansion or limits segment, with its latest

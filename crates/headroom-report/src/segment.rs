@@ -98,7 +98,9 @@ pub struct SegmentInput<'a> {
     pub limited: &'a [Vec<Option<f64>>],
     /// Tenure in months at the scoring date.
     pub tenure_months: Option<f64>,
-    /// Accounts younger than this many months are `new`.
+    /// Accounts younger than this many months are `new`; months of the
+    /// series in which the account was that young are not judged either, so
+    /// an onboarding ramp does not start the account at risk.
     pub judge_after_months: u32,
     /// The thresholds that apply to the account.
     pub thresholds: Thresholds,
@@ -151,9 +153,31 @@ pub fn assign(input: &SegmentInput<'_>) -> SegmentResult {
         .usage
         .len()
         .max(input.limited.iter().map(Vec::len).max().unwrap_or(0));
-    let conditions: Vec<Option<(HealthSegment, Option<usize>)>> =
-        (0..months).map(|k| monthly_condition(input, k)).collect();
+    let first = first_judged(input, months);
+    let conditions: Vec<Option<(HealthSegment, Option<usize>)>> = (0..months)
+        .map(|k| {
+            if k < first {
+                None
+            } else {
+                monthly_condition(input, k)
+            }
+        })
+        .collect();
     walk(&conditions, input.thresholds.persistence_months)
+}
+
+/// The first month of the series in which the account was at least
+/// `judge_after_months` old at the month's end (the last month ends at the
+/// scoring date, when its age is `tenure_months`).
+fn first_judged(input: &SegmentInput<'_>, months: usize) -> usize {
+    let Some(tenure) = input.tenure_months else {
+        return 0;
+    };
+    let judged_months = (tenure - f64::from(input.judge_after_months)).floor();
+    if judged_months < 0.0 {
+        return months;
+    }
+    months.saturating_sub(1 + judged_months as usize)
 }
 
 /// Applies persistence to a series of monthly conditions.
@@ -470,6 +494,30 @@ mod tests {
         });
         assert_eq!(result.segment, HealthSegment::New);
         assert_eq!(result.condition, Some(HealthSegment::AtRisk));
+    }
+
+    #[test]
+    fn onboarding_months_are_not_judged() {
+        // Tenure 4 months with 3 needed: only the last two months (ages 3
+        // and 4 at their ends) are judged. Month 2 at 47% is watch, month 3
+        // at 57% healthy once: the ramp's 20% and 38% never count.
+        let usage = [Some(0.20), Some(0.38), Some(0.47), Some(0.57)];
+        let result = assign(&SegmentInput {
+            usage: &usage,
+            limited: &[usage.to_vec()],
+            tenure_months: Some(4.0),
+            judge_after_months: 3,
+            thresholds: thresholds(),
+        });
+        assert_eq!(result.segment, HealthSegment::Watch);
+        assert_eq!(result.since, Some(2));
+        assert_eq!(
+            result.pending,
+            Some(PendingChange {
+                segment: HealthSegment::Healthy,
+                months: 1
+            })
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 use std::fmt::Write;
 
 use super::svg::{self, Bar, Marker, escape};
+use super::table::display_name;
 use crate::models::ModelQuality;
 use crate::run::{AccountScore, ScoreRun, owner_of};
 use crate::segment::HealthSegment;
@@ -354,10 +355,9 @@ fn row(run: &ScoreRun, a: &AccountScore, sparkline: bool, page: &mut String) {
     };
     let _ = write!(
         page,
-        "<tr><td class=\"num\">{}</td><td>{} {}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"spark\">{spark}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+        "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"spark\">{spark}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
         a.rank,
-        escape(&a.facts.account_id),
-        escape(&a.facts.name),
+        escape(&display_name(a)),
         escape(owner_of(a)),
         segment_label(a.segment),
         escape(&words::money(a.facts.arr, &run.currency)),
@@ -376,10 +376,9 @@ fn card(run: &ScoreRun, a: &AccountScore, page: &mut String) {
         .unwrap_or_default();
     let _ = write!(
         page,
-        "<div class=\"card\"><h3>{}. {} {} {}</h3><p class=\"facts\">{} &middot; {} &middot; {} ARR{} &middot; priority {}: ARR at risk {}, expansion value {}, urgency &times;{:.2}</p>",
+        "<div class=\"card\"><h3>{}. {} {}</h3><p class=\"facts\">{} &middot; {} &middot; {} ARR{} &middot; priority {}: ARR at risk {}, expansion value {}, urgency &times;{:.2}</p>",
         a.rank,
-        escape(&f.account_id),
-        escape(&f.name),
+        escape(&display_name(a)),
         segment_label(a.segment),
         escape(f.customer_segment.as_deref().unwrap_or("no segment")),
         escape(owner_of(a)),

@@ -2,7 +2,9 @@
 //! CSV and JSON with stable column names for CRM import, and one
 //! self-contained HTML file with charts.
 
+mod account;
 mod csv;
+mod customer;
 mod html;
 mod json;
 mod svg;
@@ -12,7 +14,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+pub use account::{render_account_html, render_account_json, render_account_text};
 pub use csv::{CSV_COLUMNS, render_csv};
+pub use customer::{render_customer_html, render_customer_text};
 pub use html::render_html;
 pub use json::{JSON_FORMAT, render_json};
 pub use table::render_table;

@@ -139,7 +139,7 @@ fn top_table(run: &ScoreRun, out: &mut String) {
 }
 
 fn table_row(run: &ScoreRun, a: &AccountScore) -> [String; 10] {
-    let name = format!("{} {}", a.facts.account_id, a.facts.name);
+    let name = display_name(a);
     let probability = |p: Option<f64>| {
         p.map(|p| format!("{p:.2}"))
             .unwrap_or_else(|| "-".to_string())
@@ -174,10 +174,9 @@ fn details(run: &ScoreRun, out: &mut String) {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{}. {} {} ({}, {}): {}, {} ARR{renewal}",
+            "{}. {} ({}, {}): {}, {} ARR{renewal}",
             a.rank,
-            f.account_id,
-            f.name,
+            display_name(a),
             f.customer_segment.as_deref().unwrap_or("no segment"),
             owner_of(a),
             a.segment.label(),
@@ -209,6 +208,15 @@ fn details(run: &ScoreRun, out: &mut String) {
             let _ = writeln!(out, "   say: {point}");
         }
         out.push('\n');
+    }
+}
+
+/// The account id and name, or the id alone when the name repeats it.
+pub(super) fn display_name(a: &AccountScore) -> String {
+    if a.facts.name == a.facts.account_id {
+        a.facts.account_id.clone()
+    } else {
+        format!("{} {}", a.facts.account_id, a.facts.name)
     }
 }
 
