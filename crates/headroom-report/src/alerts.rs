@@ -415,11 +415,10 @@ fn renewal_alert(input: &AlertInput<'_>, settings: &AlertSettings) -> Option<Acc
     if input.segment == HealthSegment::AtRisk {
         why.push("in the at-risk segment".to_string());
     }
-    if input.flagged_churn {
-        match input.p_churn {
-            Some(p) => why.push(format!("with a churn probability of {}", words::percent(p))),
-            None => why.push("flagged for churn".to_string()),
-        }
+    if input.flagged_churn
+        && let Some(p) = input.p_churn
+    {
+        why.push(format!("with a churn probability of {}", words::percent(p)));
     }
     if why.is_empty() {
         return None;

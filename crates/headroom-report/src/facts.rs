@@ -67,6 +67,8 @@ pub struct AccountFacts {
     pub adoption_90d: Option<f64>,
     /// Median primary utilization of peers.
     pub peer_util_median: Option<f64>,
+    /// Accounts in the peer group (same segment and industry).
+    pub peer_count: Option<f64>,
     /// Interventions in the last 90 days.
     pub interventions_90d: Option<f64>,
     /// Days since the latest intervention.
@@ -118,6 +120,7 @@ pub fn read_facts(features: &DataFrame) -> Result<Vec<AccountFacts>, ReportError
     let entitled = number("features_entitled")?;
     let adoption = number("adoption_90d")?;
     let peer = number("peer_util_median")?;
+    let peer_count = number("peer_count")?;
     let interventions = number("interventions_90d")?;
     let since_intervention = number("days_since_intervention")?;
     let in_grace = flag("flag_in_grace")?;
@@ -156,6 +159,7 @@ pub fn read_facts(features: &DataFrame) -> Result<Vec<AccountFacts>, ReportError
                 features_entitled: entitled[i],
                 adoption_90d: adoption[i],
                 peer_util_median: peer[i],
+                peer_count: peer_count[i],
                 interventions_90d: interventions[i],
                 days_since_intervention: since_intervention[i],
                 last_intervention_kind: last_kinds[i].clone(),

@@ -27,6 +27,9 @@ pub mod settings;
 pub mod story;
 pub mod words;
 
+#[cfg(test)]
+mod testkit;
+
 pub use alerts::{AccountAlert, AlertKind, NoteRef, Severity};
 pub use error::ReportError;
 pub use models::{Champions, LoadedModel, ModelQuality};

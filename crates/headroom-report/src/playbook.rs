@@ -17,6 +17,10 @@ use crate::segment::HealthSegment;
 use crate::settings::Thresholds;
 use crate::words;
 
+/// Fewest accounts in a peer group (same segment and industry) for its
+/// median to be quoted.
+const MIN_PEERS: f64 = 5.0;
+
 /// What the playbook reads for one account.
 #[derive(Debug, Clone, Copy)]
 pub struct PlaybookInput<'a> {
@@ -129,7 +133,11 @@ fn usage_point(input: &PlaybookInput<'_>) -> Option<String> {
         };
         text.push_str(&format!(", {direction} {} {when}", words::quantity(before)));
     }
-    if let Some(peer) = facts.peer_util_median.filter(|_| !facts.snapshot) {
+    let enough_peers = facts.peer_count.is_some_and(|n| n >= MIN_PEERS);
+    if let Some(peer) = facts
+        .peer_util_median
+        .filter(|_| enough_peers && !facts.snapshot)
+    {
         text.push_str(&format!("; similar accounts use {}", words::percent(peer)));
     }
     Some(sentence(&text))
@@ -210,8 +218,7 @@ fn risk_actions(input: &PlaybookInput<'_>, actions: &mut Vec<String>) {
         .find(|a| a.kind == AlertKind::UsageDrop && a.is_active())
     {
         actions.push(sentence(&format!(
-            "Ask the customer what changed in {}: {}",
-            words::month_of(drop.date),
+            "Ask the customer what changed: {}",
             drop.text
         )));
     }

@@ -474,6 +474,7 @@ mod tests {
             features_entitled: Some(8.0),
             adoption_90d: Some(0.375),
             peer_util_median: None,
+            peer_count: None,
             interventions_90d: None,
             days_since_intervention: None,
             last_intervention_kind: None,

@@ -801,3 +801,6 @@ fn rank(accounts: &mut [AccountScore]) {
         account.rank = i + 1;
     }
 }
+
+#[cfg(test)]
+mod tests;

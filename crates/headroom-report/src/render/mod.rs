@@ -163,3 +163,6 @@ pub fn file_stem(name: &str) -> String {
 fn decimals(value: Option<f64>, places: usize) -> String {
     value.map(|v| format!("{v:.places$}")).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests;
