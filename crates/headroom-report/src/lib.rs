@@ -18,6 +18,7 @@ pub mod models;
 pub mod playbook;
 pub mod priority;
 pub mod progress;
+pub mod project;
 pub mod reasons;
 pub mod render;
 pub mod run;

@@ -6,10 +6,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use headroom_data::{ProjectConfig, Tables};
+use headroom_data::Tables;
 use headroom_features::{FeatureOptions, calendar, features_with};
 use headroom_model::ModelKind;
-use headroom_store::Store;
 use polars::prelude::*;
 
 use crate::alerts::{self, AccountAlert, AlertInput, NoteRef, Severity};
@@ -20,6 +19,7 @@ use crate::models::{Champions, LoadedModel, ModelScores, apply};
 use crate::playbook::{self, PlaybookInput};
 use crate::priority::{Priority, Projection, project};
 use crate::progress::Progress;
+use crate::project::Project;
 use crate::reasons::{self, ReasonSource, ReasonText};
 use crate::run::{AccountScore, ScoreRun};
 use crate::segment::{self, HealthSegment, SegmentInput, SegmentResult};
@@ -64,20 +64,21 @@ pub struct ScoreInputs<'a> {
 
 /// Scores a project's portfolio with its settings, the store's champions and
 /// the notes active at the scoring date. Does not write the snapshot: call
-/// [`ScoreRun::write_snapshot`].
+/// [`ScoreRun::write_snapshot`] with `project.store`.
 ///
 /// Fails on invalid settings, when no account is active at the date, and
 /// when features, models or the store fail.
 pub fn score_project(
-    project: &Path,
-    config: &ProjectConfig,
-    tables: &Tables,
-    store: &Store,
+    project: &Project,
     options: &ScoreOptions,
     progress: &dyn Progress,
 ) -> Result<ScoreRun, ReportError> {
-    let loaded = Loaded::read(project, config, tables, store, options)?;
-    score(&loaded.inputs(project, tables), &loaded.options, progress)
+    let loaded = Loaded::read(project, options)?;
+    score(
+        &loaded.inputs(&project.dir, &project.tables),
+        &loaded.options,
+        progress,
+    )
 }
 
 /// What [`score_project`] reads from the config and the store.
@@ -91,22 +92,17 @@ pub(crate) struct Loaded {
 
 impl Loaded {
     /// Reads the settings, champions and the notes active at the scoring date.
-    pub(crate) fn read(
-        project: &Path,
-        config: &ProjectConfig,
-        tables: &Tables,
-        store: &Store,
-        options: &ScoreOptions,
-    ) -> Result<Loaded, ReportError> {
-        let settings =
-            ScoreSettings::load(config, &project.join(headroom_data::project::CONFIG_FILE))?;
-        let features: FeatureOptions = config.section("features")?;
-        let champions = Champions::load(store, &settings.priority)?;
+    pub(crate) fn read(project: &Project, options: &ScoreOptions) -> Result<Loaded, ReportError> {
+        let config_path = project.dir.join(headroom_data::project::CONFIG_FILE);
+        let settings = ScoreSettings::load(&project.config, &config_path)?;
+        let features: FeatureOptions = project.config.section("features")?;
+        let champions = Champions::load(&project.store, &settings.priority)?;
         let as_of = match options.as_of {
             Some(date) => date,
-            None => default_as_of(tables, project)?,
+            None => default_as_of(&project.tables, &project.dir)?,
         };
-        let notes = store
+        let notes = project
+            .store
             .notes_active_at(as_of)?
             .iter()
             .map(NoteRef::from_note)

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use headroom_data::{ProjectConfig, Tables};
+use headroom_data::Tables;
 use headroom_features::{Role, lookup};
 use headroom_store::Store;
 use polars::prelude::*;
@@ -18,6 +18,7 @@ use crate::frame;
 use crate::history::{AccountHistory, HistoryRequest, load_history};
 use crate::models::ModelQuality;
 use crate::progress::Progress;
+use crate::project::Project;
 use crate::run::AccountScore;
 use crate::score::{Loaded, ScoreOptions, score_with_features};
 
@@ -107,22 +108,23 @@ pub struct AccountStory {
 /// have, and [`ReportError::AccountInactive`] when the account has no active
 /// contract at the date.
 pub fn account_story(
-    project: &Path,
-    config: &ProjectConfig,
-    tables: &Tables,
-    store: &Store,
+    project: &Project,
     account_id: &str,
     options: &ScoreOptions,
     progress: &dyn Progress,
 ) -> Result<AccountStory, ReportError> {
-    check_known(project, tables, account_id)?;
-    let loaded = Loaded::read(project, config, tables, store, options)?;
+    let tables = &project.tables;
+    check_known(&project.dir, tables, account_id)?;
+    let loaded = Loaded::read(project, options)?;
     let as_of = loaded
         .options
         .as_of
         .expect("Loaded always sets the scoring date");
-    let (run, table) =
-        score_with_features(&loaded.inputs(project, tables), &loaded.options, progress)?;
+    let (run, table) = score_with_features(
+        &loaded.inputs(&project.dir, tables),
+        &loaded.options,
+        progress,
+    )?;
 
     let Some(score) = run
         .accounts
@@ -135,7 +137,8 @@ pub fn account_story(
 
     let (months, usage) = full_history(tables, &table, account_id, as_of)?;
     let features = feature_values(&table, account_id)?;
-    let notes = store
+    let notes = project
+        .store
         .notes_for_account(account_id)?
         .iter()
         .map(|note| StoryNote {
@@ -143,10 +146,10 @@ pub fn account_story(
             active: note.is_active_at(as_of),
         })
         .collect();
-    let past = past_scores(store, account_id)?;
+    let past = past_scores(&project.store, account_id)?;
 
     Ok(AccountStory {
-        project: project.to_path_buf(),
+        project: project.dir.clone(),
         as_of,
         accounts_scored: run.accounts.len(),
         score,

@@ -10,7 +10,9 @@ use clap::ValueEnum;
 use headroom_report::render::{self};
 use headroom_report::{Progress, ScoreOptions};
 
-use super::score::{BarProgress, OpenProject};
+use headroom_report::project::Project;
+
+use super::score::BarProgress;
 
 /// Show one account in full: usage against each entitlement over time,
 /// features, scores, reasons, alerts, actions, talking points, notes and
@@ -78,22 +80,14 @@ pub fn run(args: AccountArgs, quiet: bool) -> Result<()> {
             "the customer report has no JSON format\nhint: use --format text or --format html with --audience customer"
         );
     }
-    let project = OpenProject::open(&args.project)?;
+    let project = Project::open(&args.project)?;
     let progress = BarProgress::new(quiet);
     let options = ScoreOptions {
         as_of: args.as_of,
         ..ScoreOptions::default()
     };
-    let story = headroom_report::account_story(
-        &args.project,
-        &project.config,
-        &project.tables,
-        &project.store,
-        &args.id,
-        &options,
-        &progress,
-    )
-    .with_context(|| format!("failed to report on account {:?}", args.id))?;
+    let story = headroom_report::account_story(&project, &args.id, &options, &progress)
+        .with_context(|| format!("failed to report on account {:?}", args.id))?;
     progress.finish();
     project.store.close()?;
 

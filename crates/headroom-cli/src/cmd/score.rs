@@ -7,10 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::ValueEnum;
-use headroom_data::{ProjectConfig, Tables};
+use headroom_report::project::Project;
 use headroom_report::render::{self, Format};
 use headroom_report::{Progress, ScoreOptions, ScoreRun};
-use headroom_store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Score the live portfolio: segments, alerts, probabilities, priorities,
@@ -89,7 +88,7 @@ pub fn run(args: ScoreArgs, quiet: bool) -> Result<()> {
         bail!("invalid --top 0\nhint: give the number of accounts to list, 1 or more");
     }
     let format = Format::from(args.format);
-    let project = OpenProject::open(&args.project)?;
+    let project = Project::open(&args.project)?;
 
     let progress = BarProgress::new(quiet);
     let options = ScoreOptions {
@@ -97,15 +96,8 @@ pub fn run(args: ScoreArgs, quiet: bool) -> Result<()> {
         top: args.top,
         created_at: None,
     };
-    let mut run = headroom_report::score_project(
-        &args.project,
-        &project.config,
-        &project.tables,
-        &project.store,
-        &options,
-        &progress,
-    )
-    .with_context(|| format!("failed to score project {}", args.project.display()))?;
+    let mut run = headroom_report::score_project(&project, &options, &progress)
+        .with_context(|| format!("failed to score project {}", args.project.display()))?;
 
     if !args.no_snapshot {
         progress.stage("storing the snapshot", None);
@@ -117,12 +109,13 @@ pub fn run(args: ScoreArgs, quiet: bool) -> Result<()> {
         );
     }
     progress.finish();
+    let reports = project.reports_dir();
     project.store.close()?;
 
     if args.by_owner {
-        return write_owner_reports(&run, format, args.out, &args.project, quiet);
+        return write_owner_reports(&run, format, args.out, &reports, quiet);
     }
-    deliver(&run, format, args.out, &args.project, quiet)
+    deliver(&run, format, args.out, &reports, quiet)
 }
 
 /// Writes the rendering to `--out`, stdout, or the project's reports folder
@@ -131,15 +124,13 @@ fn deliver(
     run: &ScoreRun,
     format: Format,
     out: Option<PathBuf>,
-    project: &Path,
+    reports: &Path,
     quiet: bool,
 ) -> Result<()> {
     let text = render::render(run, format);
     let path = match (out, format) {
         (Some(path), _) => Some(path),
-        (None, Format::Html) => {
-            Some(reports_dir(project).join(format!("score-{}.html", run.as_of)))
-        }
+        (None, Format::Html) => Some(reports.join(format!("score-{}.html", run.as_of))),
         (None, _) => None,
     };
     match path {
@@ -163,14 +154,10 @@ fn write_owner_reports(
     run: &ScoreRun,
     format: Format,
     out: Option<PathBuf>,
-    project: &Path,
+    reports: &Path,
     quiet: bool,
 ) -> Result<()> {
-    let folder = out.unwrap_or_else(|| {
-        reports_dir(project)
-            .join(run.as_of.to_string())
-            .join("by-owner")
-    });
+    let folder = out.unwrap_or_else(|| reports.join(run.as_of.to_string()).join("by-owner"));
     let written = render::write_by_owner(run, format, &folder)?;
     if !quiet {
         for path in &written {
@@ -195,43 +182,6 @@ fn summarize(run: &ScoreRun, quiet: bool) {
         run.accounts.len(),
         run.as_of
     );
-}
-
-/// The folder for rendered reports inside a project.
-pub fn reports_dir(project: &Path) -> PathBuf {
-    project.join("reports")
-}
-
-/// A project's config, tables and store, opened for scoring.
-pub struct OpenProject {
-    /// headroom.toml.
-    pub config: ProjectConfig,
-    /// The normalized tables.
-    pub tables: Tables,
-    /// The store, created when missing.
-    pub store: Store,
-}
-
-impl OpenProject {
-    /// Opens a project folder.
-    ///
-    /// Fails when the tables or config cannot be read or the store cannot be opened.
-    pub fn open(project: &Path) -> Result<OpenProject> {
-        let tables = Tables::read_project(project).with_context(|| {
-            format!(
-                "failed to read the tables of project {}\nhint: import the exports first with `headroom import DIR --out {}`",
-                project.display(),
-                project.display()
-            )
-        })?;
-        let config = ProjectConfig::load(project)?;
-        let store = Store::open_or_create(Store::project_dir(project))?;
-        Ok(OpenProject {
-            config,
-            tables,
-            store,
-        })
-    }
 }
 
 /// Stage messages and an account bar on stderr when it is a terminal and the
