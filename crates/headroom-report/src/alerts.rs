@@ -254,7 +254,7 @@ pub fn raise(input: &AlertInput<'_>, settings: &AlertSettings) -> Vec<AccountAle
         alerts.push(alert);
     }
 
-    alerts.sort_by(|a, b| (a.severity, a.date, a.kind).cmp(&(b.severity, b.date, b.kind)));
+    alerts.sort_by_key(|a| (a.severity, a.date, a.kind));
     alerts
 }
 

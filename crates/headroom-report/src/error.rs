@@ -26,21 +26,8 @@ pub enum ReportError {
 
     /// A setting has a value outside its allowed range, or two settings
     /// contradict each other.
-    #[error("invalid setting in {path} [{section}] {key} = {value}: {problem}\nhint: {hint}")]
-    InvalidSetting {
-        /// The config file.
-        path: PathBuf,
-        /// The section, e.g. `segments.customer.enterprise`.
-        section: String,
-        /// The key.
-        key: String,
-        /// The value as written.
-        value: String,
-        /// What is wrong with it.
-        problem: String,
-        /// What to write instead.
-        hint: String,
-    },
+    #[error("{0}")]
+    InvalidSetting(Box<InvalidSetting>),
 
     /// The champion model stored in the registry cannot be read.
     #[error(
@@ -118,6 +105,38 @@ pub enum ReportError {
         /// The I/O error.
         source: std::io::Error,
     },
+}
+
+/// A bad setting: where it is, its value, what is wrong and what to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidSetting {
+    /// The config file.
+    pub path: PathBuf,
+    /// The section, e.g. `segments.customer.enterprise`.
+    pub section: String,
+    /// The key.
+    pub key: String,
+    /// The value as written.
+    pub value: String,
+    /// What is wrong with it.
+    pub problem: String,
+    /// What to write instead.
+    pub hint: String,
+}
+
+impl std::fmt::Display for InvalidSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "invalid setting in {} [{}] {} = {}: {}\nhint: {}",
+            self.path.display(),
+            self.section,
+            self.key,
+            self.value,
+            self.problem,
+            self.hint
+        )
+    }
 }
 
 impl ReportError {

@@ -344,9 +344,12 @@ fn flag_phrase(v: f64, yes: &str, no: &str) -> String {
     }
 }
 
+/// Words for one value of a per-entitlement column, given the entitlement's name.
+type Phrase = fn(&str, f64) -> String;
+
 /// Phrasing of the per-entitlement columns (`util_api_calls`, ...).
 fn per_entitlement(feature: &str, v: f64) -> Option<String> {
-    let patterns: [(&str, &str, fn(&str, f64) -> String); 9] = [
+    let patterns: [(&str, &str, Phrase); 9] = [
         ("util_", "_slope_3m", |e, v| {
             format!(
                 "{e} utilization trending {} points a month",

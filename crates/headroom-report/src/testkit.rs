@@ -32,6 +32,9 @@ pub fn run_time() -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// One entitlement of a fixture contract: name, kind, limit, metric, hard.
+type Entitlement = (String, String, Option<f64>, Option<String>, bool);
+
 /// One account with one contract.
 #[derive(Debug, Clone)]
 pub struct Acct {
@@ -44,7 +47,7 @@ pub struct Acct {
     end: NaiveDate,
     arr: f64,
     plan: Option<String>,
-    entitlements: Vec<(String, String, Option<f64>, Option<String>, bool)>,
+    entitlements: Vec<Entitlement>,
     usage: Vec<(NaiveDate, String, f64)>,
 }
 
@@ -167,15 +170,14 @@ pub fn tables(accounts: &[Acct], snapshot: Option<NaiveDate>) -> Tables {
         ),
     ]);
 
-    let entitlements: Vec<(String, &(String, String, Option<f64>, Option<String>, bool))> =
-        accounts
-            .iter()
-            .flat_map(|a| {
-                a.entitlements
-                    .iter()
-                    .map(move |e| (format!("{}-1", a.id), e))
-            })
-            .collect();
+    let entitlements: Vec<(String, &Entitlement)> = accounts
+        .iter()
+        .flat_map(|a| {
+            a.entitlements
+                .iter()
+                .map(move |e| (format!("{}-1", a.id), e))
+        })
+        .collect();
     tables.entitlements = df(vec![
         text(
             "contract_id",

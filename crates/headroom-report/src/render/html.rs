@@ -116,9 +116,9 @@ fn models(run: &ScoreRun, page: &mut String) {
     ] {
         match model {
             Some(m) => {
-                let _ = write!(
+                let _ = writeln!(
                     page,
-                    "<tr><td>{kind}</td><td>{}</td><td>{} to {} ({} rows)</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}</td><td>{}</td></tr>\n",
+                    "<tr><td>{kind}</td><td>{}</td><td>{} to {} ({} rows)</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}</td><td>{}</td></tr>",
                     escape(&m.version),
                     words::date(m.trained_from),
                     words::date(m.trained_to),
@@ -131,9 +131,9 @@ fn models(run: &ScoreRun, page: &mut String) {
                 );
             }
             None => {
-                let _ = write!(
+                let _ = writeln!(
                     page,
-                    "<tr><td>{kind}</td><td colspan=\"7\" class=\"empty\">none: the rules alone score this run</td></tr>\n"
+                    "<tr><td>{kind}</td><td colspan=\"7\" class=\"empty\">none: the rules alone score this run</td></tr>"
                 );
             }
         }
@@ -308,7 +308,7 @@ fn lift(run: &ScoreRun) -> String {
 
 fn top(run: &ScoreRun, page: &mut String) {
     let top = run.top_accounts();
-    let _ = write!(page, "<h2>Top {} accounts by priority</h2>\n", top.len());
+    let _ = writeln!(page, "<h2>Top {} accounts by priority</h2>", top.len());
     page.push_str("<table><tr><th class=\"num\">#</th><th>account</th><th>owner</th><th>segment</th><th class=\"num\">ARR</th><th>utilization, 12 months</th><th class=\"num\">p(churn)</th><th class=\"num\">p(exp)</th><th class=\"num\">priority</th><th>alerts</th></tr>\n");
     for a in top {
         row(run, a, true, page);
@@ -321,15 +321,15 @@ fn top(run: &ScoreRun, page: &mut String) {
 
 fn attention(run: &ScoreRun, page: &mut String) {
     let needing: Vec<&AccountScore> = run.accounts.iter().filter(|a| a.needs_attention).collect();
-    let _ = write!(
+    let _ = writeln!(
         page,
-        "<h2>Accounts that need attention ({})</h2>\n",
+        "<h2>Accounts that need attention ({})</h2>",
         words::quantity(needing.len() as f64)
     );
     if needing.len() > ATTENTION_ROWS {
-        let _ = write!(
+        let _ = writeln!(
             page,
-            "<p class=\"empty\">The first {ATTENTION_ROWS} by priority; the CSV output lists all of them.</p>\n"
+            "<p class=\"empty\">The first {ATTENTION_ROWS} by priority; the CSV output lists all of them.</p>"
         );
     }
     page.push_str("<table><tr><th class=\"num\">#</th><th>account</th><th>owner</th><th>segment</th><th class=\"num\">ARR</th><th>utilization, 12 months</th><th class=\"num\">p(churn)</th><th class=\"num\">p(exp)</th><th class=\"num\">priority</th><th>alerts</th></tr>\n");
@@ -353,9 +353,9 @@ fn row(run: &ScoreRun, a: &AccountScore, sparkline: bool, page: &mut String) {
     } else {
         utilization
     };
-    let _ = write!(
+    let _ = writeln!(
         page,
-        "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"spark\">{spark}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+        "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"spark\">{spark}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
         a.rank,
         escape(&display_name(a)),
         escape(owner_of(a)),

@@ -133,8 +133,7 @@ mod tests {
         let err = settings.validate(Path::new("headroom.toml")).unwrap_err();
         assert!(matches!(
             err,
-            ReportError::InvalidSetting { ref section, ref key, ref value, .. }
-                if section == "alerts" && key == "usage_drop" && value == "40"
+            ReportError::InvalidSetting(ref issue) if issue.section == "alerts" && issue.key == "usage_drop" && issue.value == "40"
         ));
     }
 
@@ -147,7 +146,7 @@ mod tests {
         let err = settings.validate(Path::new("headroom.toml")).unwrap_err();
         assert!(matches!(
             err,
-            ReportError::InvalidSetting { ref key, .. } if key == "seasonal_tolerance"
+            ReportError::InvalidSetting(ref issue) if issue.key == "seasonal_tolerance"
         ));
     }
 
@@ -160,7 +159,7 @@ mod tests {
         let err = settings.validate(Path::new("headroom.toml")).unwrap_err();
         assert!(matches!(
             err,
-            ReportError::InvalidSetting { ref key, .. } if key == "unused_feature_days"
+            ReportError::InvalidSetting(ref issue) if issue.key == "unused_feature_days"
         ));
     }
 }

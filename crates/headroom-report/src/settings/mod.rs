@@ -18,7 +18,7 @@ pub use alerts::AlertSettings;
 pub use priority::PrioritySettings;
 pub use segments::{SegmentOverrides, SegmentSettings, TENURE_GROUPS, TenureGroup, Thresholds};
 
-use crate::error::ReportError;
+use crate::error::{InvalidSetting, ReportError};
 
 /// The three settings sections of the scoring stage, checked.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -66,14 +66,14 @@ pub(crate) fn invalid(
     problem: impl Into<String>,
     hint: impl Into<String>,
 ) -> ReportError {
-    ReportError::InvalidSetting {
+    ReportError::InvalidSetting(Box::new(InvalidSetting {
         path: path.to_path_buf(),
         section: section.to_string(),
         key: key.to_string(),
         value: value.to_string(),
         problem: problem.into(),
         hint: hint.into(),
-    }
+    }))
 }
 
 /// Checks that a share lies in `[low, high]` (both included).

@@ -180,8 +180,7 @@ mod tests {
         let err = settings.validate(Path::new("headroom.toml")).unwrap_err();
         assert!(matches!(
             err,
-            ReportError::InvalidSetting { ref section, ref key, .. }
-                if section == "priority" && key == "churn_threshold"
+            ReportError::InvalidSetting(ref issue) if issue.section == "priority" && issue.key == "churn_threshold"
         ));
     }
 
@@ -194,7 +193,7 @@ mod tests {
         let err = settings.validate(Path::new("headroom.toml")).unwrap_err();
         assert!(matches!(
             err,
-            ReportError::InvalidSetting { ref key, .. } if key == "max_urgency"
+            ReportError::InvalidSetting(ref issue) if issue.key == "max_urgency"
         ));
     }
 

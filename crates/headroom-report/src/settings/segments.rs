@@ -417,7 +417,7 @@ mod tests {
         let message = err.to_string();
         assert!(matches!(
             err,
-            ReportError::InvalidSetting { ref section, ref key, .. } if section == "segments" && key == "watch_below"
+            ReportError::InvalidSetting(ref issue) if issue.section == "segments" && issue.key == "watch_below"
         ));
         assert!(message.contains("p/headroom.toml"), "{message}");
         assert!(message.contains("hint:"), "{message}");
@@ -427,17 +427,11 @@ mod tests {
     fn thresholds_out_of_order_are_rejected() {
         let err = parse("[segments.customer.smb]\nat_risk_below = 0.6\n").unwrap_err();
         match err {
-            ReportError::InvalidSetting {
-                section,
-                key,
-                value,
-                problem,
-                ..
-            } => {
-                assert_eq!(section, "segments.customer.smb");
-                assert_eq!(key, "at_risk_below");
-                assert_eq!(value, "0.6");
-                assert_eq!(problem, "is above watch_below (0.5)");
+            ReportError::InvalidSetting(issue) => {
+                assert_eq!(issue.section, "segments.customer.smb");
+                assert_eq!(issue.key, "at_risk_below");
+                assert_eq!(issue.value, "0.6");
+                assert_eq!(issue.problem, "is above watch_below (0.5)");
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -448,7 +442,7 @@ mod tests {
         let err = parse("[segments.customer.Enterprise]\nat_risk_below = 0.3\n").unwrap_err();
         assert!(matches!(
             err,
-            ReportError::InvalidSetting { ref section, ref value, .. } if section == "segments.customer.Enterprise" && value == "Enterprise"
+            ReportError::InvalidSetting(ref issue) if issue.section == "segments.customer.Enterprise" && issue.value == "Enterprise"
         ));
     }
 
@@ -457,7 +451,7 @@ mod tests {
         let err = parse("[segments.tenure.young]\nat_risk_below = 0.3\n").unwrap_err();
         assert!(matches!(
             err,
-            ReportError::InvalidSetting { ref section, .. } if section == "segments.tenure.young"
+            ReportError::InvalidSetting(ref issue) if issue.section == "segments.tenure.young"
         ));
     }
 
@@ -473,8 +467,7 @@ mod tests {
         .unwrap_err();
         assert!(matches!(
             err,
-            ReportError::InvalidSetting { ref section, ref key, .. }
-                if section == "segments.customer.smb with segments.tenure.new" && key == "at_risk_below"
+            ReportError::InvalidSetting(ref issue) if issue.section == "segments.customer.smb with segments.tenure.new" && issue.key == "at_risk_below"
         ));
     }
 
@@ -483,7 +476,7 @@ mod tests {
         let err = parse("[segments]\npersistence_months = 0\n").unwrap_err();
         assert!(matches!(
             err,
-            ReportError::InvalidSetting { ref key, .. } if key == "persistence_months"
+            ReportError::InvalidSetting(ref issue) if issue.key == "persistence_months"
         ));
     }
 
