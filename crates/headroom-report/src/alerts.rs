@@ -41,7 +41,7 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
-    /// The kind's key in CSV, JSON and the store.
+    /// Returns the kind's key in CSV, JSON and the store.
     pub fn key(self) -> &'static str {
         match self {
             AlertKind::UsageDrop => "usage_drop",
@@ -53,7 +53,7 @@ impl AlertKind {
         }
     }
 
-    /// Whether the alert signals risk, an opportunity, or only information.
+    /// Classifies the alert as risk, opportunity or information.
     pub fn severity(self) -> Severity {
         match self {
             AlertKind::UsageDrop
@@ -66,7 +66,7 @@ impl AlertKind {
     }
 }
 
-/// How an alert should be read.
+/// The reading of an alert: risk, opportunity or information.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -105,7 +105,7 @@ impl NoteRef {
         }
     }
 
-    /// The note in one line: `note 3 (expects drop until 2026-12-31): pilot ends`.
+    /// Formats the note in one line: `note 3 (expects drop until 2026-12-31): pilot ends`.
     pub fn summary(&self) -> String {
         format!(
             "note {} (expects {} until {}): {}",
@@ -152,7 +152,7 @@ impl AccountAlert {
         self.suppressed_by.is_none()
     }
 
-    /// The text as stored in a snapshot: suppressed alerts start with
+    /// Formats the text as stored in a snapshot: suppressed alerts start with
     /// "suppressed by note N:", and annotations follow in brackets.
     pub fn stored_text(&self) -> String {
         let mut text = match &self.suppressed_by {
@@ -213,7 +213,7 @@ pub fn monthly_fall(
     })
 }
 
-/// What the alert rules read for one account.
+/// The inputs of the alert rules for one account.
 #[derive(Debug, Clone, Copy)]
 pub struct AlertInput<'a> {
     /// The account's numbers.
@@ -367,8 +367,8 @@ fn unused_feature_alert(input: &AlertInput<'_>, settings: &AlertSettings) -> Opt
     ))
 }
 
-/// The date a feature has been idle since and its description, when it has
-/// been idle for `window` months or more by `last_month`.
+/// Finds the date a feature has been idle since, with its description, when
+/// it has been idle for `window` months or more by `last_month`.
 fn idle_since(
     feature: &FeatureUse,
     last_month: i32,
@@ -411,16 +411,16 @@ fn renewal_alert(input: &AlertInput<'_>, settings: &AlertSettings) -> Option<Acc
     if days > f64::from(settings.renewal_days) {
         return None;
     }
-    let mut why = Vec::new();
+    let mut causes = Vec::new();
     if input.segment == HealthSegment::AtRisk {
-        why.push("in the at-risk segment".to_string());
+        causes.push("in the at-risk segment".to_string());
     }
     if input.flagged_churn
         && let Some(p) = input.p_churn
     {
-        why.push(format!("with a churn probability of {}", words::percent(p)));
+        causes.push(format!("with a churn probability of {}", words::percent(p)));
     }
-    if why.is_empty() {
+    if causes.is_empty() {
         return None;
     }
     let when = if days < 0.0 {
@@ -434,15 +434,15 @@ fn renewal_alert(input: &AlertInput<'_>, settings: &AlertSettings) -> Option<Acc
     };
     let text = format!(
         "{when}, {}; {} ARR",
-        words::list(&why),
+        words::list(&causes),
         words::money(input.facts.arr, &input.facts.currency)
     );
     Some(AccountAlert::new(AlertKind::RenewalAtRisk, date, text))
 }
 
-/// Applies the account's active notes: an expected drop suppresses the
-/// usage-drop alert; expected growth annotates the limit alerts; an expected
-/// churn or renewal annotates the renewal alert.
+/// Applies the account's active notes. An expected drop suppresses the
+/// usage-drop alert. Expected growth annotates the limit alerts, and an
+/// expected churn or renewal annotates the renewal alert.
 pub fn apply_notes(alerts: &mut [AccountAlert], notes: &[NoteRef]) {
     for note in notes {
         let Ok(expectation) = note.expectation.parse::<Expectation>() else {

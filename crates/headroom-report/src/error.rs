@@ -1,5 +1,5 @@
 //! Errors of the report stage. Each names the file, setting, account or model
-//! involved and says what to change.
+//! involved and gives the fix in a `hint:` line.
 
 use std::path::PathBuf;
 
@@ -38,7 +38,7 @@ pub enum ReportError {
         kind: &'static str,
         /// The champion's version.
         version: String,
-        /// Why it cannot be used.
+        /// The reason it cannot be used.
         source: headroom_model::ModelError,
     },
 
@@ -118,9 +118,9 @@ pub struct InvalidSetting {
     pub key: String,
     /// The value as written.
     pub value: String,
-    /// What is wrong with it.
+    /// The problem with the value.
     pub problem: String,
-    /// What to write instead.
+    /// The fix, in words.
     pub hint: String,
 }
 

@@ -1,8 +1,8 @@
 //! Reason codes in words: a model contribution (feature, raw value, push on
 //! the log-odds) becomes a sentence with the account's own numbers.
 //!
-//! The features the report knows best get their own phrasing ("23 of 50 seats
-//! in use (46%)"); any other feature is described from the feature
+//! The features the report reads most often have their own phrasing ("23 of
+//! 50 seats in use (46%)"). Any other feature is described from the feature
 //! catalogue with its unit.
 
 use headroom_features::lookup;
@@ -13,7 +13,7 @@ use crate::facts::AccountFacts;
 use crate::history::AccountHistory;
 use crate::words;
 
-/// Where a reason comes from.
+/// The source of a reason: a model or the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReasonSource {
@@ -26,7 +26,7 @@ pub enum ReasonSource {
 }
 
 impl ReasonSource {
-    /// The prefix of the feature name in a stored snapshot (`churn.util_primary`).
+    /// Returns the prefix of the feature name in a stored snapshot (`churn.util_primary`).
     pub fn key(self) -> &'static str {
         match self {
             ReasonSource::Churn => "churn",
@@ -81,7 +81,7 @@ pub fn describe(
     known(feature, value, facts, history).unwrap_or_else(|| generic(feature, value))
 }
 
-/// The phrasing of the features the report knows best.
+/// Phrases the features that have their own wording.
 fn known(
     feature: &str,
     v: f64,

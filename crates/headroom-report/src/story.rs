@@ -1,6 +1,6 @@
 //! One account in full: its score from a portfolio run, its usage against
 //! each entitlement over its whole history, its feature values, its notes,
-//! and what earlier scoring runs said about it.
+//! and the scores earlier runs stored for it.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -34,7 +34,7 @@ pub struct FeatureValue {
     pub value: String,
     /// The unit from the catalogue.
     pub unit: String,
-    /// What the column means, from the catalogue.
+    /// The column's meaning, from the catalogue.
     pub description: String,
 }
 
@@ -47,7 +47,7 @@ pub struct StoryNote {
     pub active: bool,
 }
 
-/// What an earlier scoring run said about the account.
+/// The scores an earlier run stored for the account.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PastScore {
     /// The snapshot id.
@@ -172,12 +172,12 @@ fn check_known(project: &Path, tables: &Tables, account_id: &str) -> Result<(), 
     if ids.iter().any(|id| id == account_id) {
         return Ok(());
     }
-    let wanted = account_id.trim().to_lowercase();
+    let requested = account_id.trim().to_lowercase();
     let mut similar: Vec<&String> = ids
         .iter()
         .filter(|id| {
             let id = id.to_lowercase();
-            !wanted.is_empty() && (id.contains(&wanted) || wanted.contains(&id))
+            !requested.is_empty() && (id.contains(&requested) || requested.contains(&id))
         })
         .take(3)
         .collect();
@@ -215,8 +215,8 @@ fn inactive(tables: &Tables, account_id: &str, as_of: NaiveDate) -> ReportError 
     }
 }
 
-/// The account's monthly usage from the project's first usage month (at
-/// most [`STORY_MONTHS`] back) to the scoring month.
+/// Reads the account's monthly usage from the project's first usage month
+/// (at most [`STORY_MONTHS`] back) to the scoring month.
 fn full_history(
     tables: &Tables,
     table: &DataFrame,
@@ -255,7 +255,7 @@ fn full_history(
     Ok((dates, account))
 }
 
-/// The first month with a reading in any of the account's series.
+/// Finds the first month with a reading in any of the account's series.
 fn first_reading(history: &AccountHistory) -> Option<usize> {
     history
         .entitlements
@@ -275,7 +275,7 @@ fn trim_front(history: &mut AccountHistory, months: usize) {
     primary.drain(..months.min(primary.len()));
 }
 
-/// Every non-null model input and descriptive value of the account, in
+/// Lists every non-null model input and descriptive value of the account, in
 /// feature-table order.
 fn feature_values(table: &DataFrame, account_id: &str) -> Result<Vec<FeatureValue>, ReportError> {
     let ids = frame::strings(table, "account_id")?;

@@ -15,17 +15,17 @@ use crate::run::ScoreRun;
 use crate::score::{ScoreInputs, ScoreOptions, score};
 use crate::settings::ScoreSettings;
 
-/// A calendar date.
+/// Builds a calendar date.
 pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
 }
 
-/// The last day of month `m` of year `y`.
+/// Returns the last day of month `m` of year `y`.
 pub fn month_end(y: i32, m: u32) -> NaiveDate {
     headroom_features::calendar::month_end(y * 12 + m as i32 - 1)
 }
 
-/// A fixed run time, so rendered output does not change between runs.
+/// Returns a fixed run time, so rendered output does not change between runs.
 pub fn run_time() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-02T08:00:00Z")
         .expect("valid time")
@@ -52,8 +52,8 @@ pub struct Acct {
 }
 
 impl Acct {
-    /// An smb account, customer and under contract from 2024-01-01 to
-    /// 2027-06-30 at 30,000 USD.
+    /// Starts an smb account, customer and under contract from 2024-01-01
+    /// to 2027-06-30 at 30,000 USD.
     pub fn new(id: &str) -> Acct {
         Acct {
             id: id.to_string(),
@@ -90,21 +90,21 @@ impl Acct {
         self
     }
 
-    /// A seats entitlement measured by `active_users`.
+    /// Adds a seats entitlement measured by `active_users`.
     pub fn seats(mut self, limit: f64) -> Acct {
         self.entitlements
             .push(("seats".into(), "seats".into(), Some(limit), None, false));
         self
     }
 
-    /// A metered monthly entitlement measured by the metric of its name.
+    /// Adds a metered monthly entitlement measured by the metric of its name.
     pub fn metered(mut self, name: &str, limit: f64, hard: bool) -> Acct {
         self.entitlements
             .push((name.into(), "metered".into(), Some(limit), None, hard));
         self
     }
 
-    /// A boolean feature measured by `feature_<name>`.
+    /// Adds a boolean feature measured by `feature_<name>`.
     pub fn feature(mut self, name: &str) -> Acct {
         let metric = format!("feature_{name}");
         self.entitlements

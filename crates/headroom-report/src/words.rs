@@ -8,7 +8,7 @@
 use chrono::{Datelike, NaiveDate};
 use headroom_features::calendar;
 
-/// A share as a whole percentage: 0.456 -> "46%". Shares under 10% keep one
+/// Formats a share as a whole percentage: 0.456 -> "46%". Shares under 10% keep one
 /// decimal (0.042 -> "4.2%") so that small differences stay visible.
 pub fn percent(share: f64) -> String {
     // Adding 0.0 turns -0.0 (the sum of no values) into 0.0.
@@ -20,7 +20,7 @@ pub fn percent(share: f64) -> String {
     }
 }
 
-/// A change as a signed percentage: 0.08 -> "+8%", -0.3 -> "-30%".
+/// Formats a change as a signed percentage: 0.08 -> "+8%", -0.3 -> "-30%".
 pub fn signed_percent(change: f64) -> String {
     let text = percent(change.abs());
     if change < 0.0 && text != "0%" {
@@ -30,8 +30,8 @@ pub fn signed_percent(change: f64) -> String {
     }
 }
 
-/// A quantity with thousands separators; whole numbers without decimals,
-/// others with up to one (12.5, 1,204.3).
+/// Formats a quantity with thousands separators: whole numbers without
+/// decimals, others with up to one (12.5, 1,204.3).
 pub fn quantity(value: f64) -> String {
     let rounded = (value * 10.0).round() / 10.0;
     if (rounded - rounded.round()).abs() < 1e-9 {
@@ -48,7 +48,7 @@ pub fn quantity(value: f64) -> String {
     }
 }
 
-/// An amount of money in whole units with the currency's symbol when it has a
+/// Formats an amount of money in whole units with the currency's symbol when it has a
 /// common one ($24,000, €1,200, £950), else with its code (1,200 CHF).
 pub fn money(amount: f64, currency: &str) -> String {
     let whole = group_thousands(amount.round() as i64);
@@ -61,29 +61,29 @@ pub fn money(amount: f64, currency: &str) -> String {
     }
 }
 
-/// Money rounded to two significant figures for estimates: 23,850 ->
+/// Formats money rounded to two significant figures for estimates: 23,850 ->
 /// "about $24,000". Amounts under 100 keep whole units.
 pub fn about_money(amount: f64, currency: &str) -> String {
     format!("about {}", money(round_significant(amount, 2), currency))
 }
 
-/// A month index as "October 2026".
+/// Formats a month index as "October 2026".
 pub fn month_name(month: i32) -> String {
     let start = calendar::month_start(month);
     format!("{} {}", MONTHS[start.month0() as usize], start.year())
 }
 
-/// The month of a date as "October 2026".
+/// Formats the month of a date as "October 2026".
 pub fn month_of(date: NaiveDate) -> String {
     month_name(calendar::month_index(date))
 }
 
-/// A date as ISO 8601 (2026-12-15).
+/// Formats a date as ISO 8601 (2026-12-15).
 pub fn date(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
-/// A number of days as "45 days", "1 day" or "today".
+/// Formats a number of days as "45 days", "1 day" or "today".
 pub fn days(days: f64) -> String {
     let whole = days.round() as i64;
     match whole {
@@ -93,7 +93,7 @@ pub fn days(days: f64) -> String {
     }
 }
 
-/// A span of months in rough words: under 2 months in weeks ("about 6
+/// Formats a span of months in rough words: under 2 months in weeks ("about 6
 /// weeks"), else in months ("about 4 months").
 pub fn about_span(months: f64) -> String {
     let weeks = months * calendar::DAYS_PER_MONTH / 7.0;
@@ -106,7 +106,7 @@ pub fn about_span(months: f64) -> String {
     format!("about {} months", months.round() as i64)
 }
 
-/// An entitlement or metric name for prose: `api_calls` -> "API calls",
+/// Turns an entitlement or metric name into prose: `api_calls` -> "API calls",
 /// `storage_gb` -> "storage (GB)", `active_users` -> "active users".
 pub fn name(raw: &str) -> String {
     let words: Vec<String> = raw
@@ -127,7 +127,7 @@ pub fn name(raw: &str) -> String {
     words.join(" ")
 }
 
-/// The unit a usage metric counts, for "23 of 50 seats": seats entitlements
+/// Names the unit a usage metric counts, for "23 of 50 seats": seats entitlements
 /// count seats, others their own name.
 pub fn unit(entitlement: &str, kind: &str) -> String {
     if kind == "seats" {
@@ -137,7 +137,7 @@ pub fn unit(entitlement: &str, kind: &str) -> String {
     }
 }
 
-/// A plural noun for a count: (1, "feature") -> "1 feature", (1200, ...) -> "1,200 features".
+/// Formats a count with its noun, plural when needed: (1, "feature") -> "1 feature", (1200, ...) -> "1,200 features".
 pub fn count_of(count: usize, noun: &str) -> String {
     if count == 1 {
         format!("1 {noun}")
@@ -146,7 +146,7 @@ pub fn count_of(count: usize, noun: &str) -> String {
     }
 }
 
-/// The singular of a unit for "per seat": `seats` -> "seat", others "unit".
+/// Names the singular unit for "per seat": `seats` -> "seat", others "unit".
 pub fn per_unit(kind: &str) -> &'static str {
     if kind == "seats" { "seat" } else { "unit" }
 }

@@ -1,5 +1,5 @@
-//! `headroom score`: score every active account as of a date and report who
-//! needs attention, why, what it is worth and what to say.
+//! `headroom score`: scores every active account as of a date and reports who
+//! needs attention, the reasons, the value at stake and the talking points.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -15,13 +15,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// Score the live portfolio: segments, alerts, probabilities, priorities,
 /// actions and talking points.
 ///
-/// Computes every active account's features as of the date, scores them with
-/// the churn and expansion champions in the project's store (rules only when
-/// there are none), assigns health segments, raises alerts, ranks accounts
-/// by priority, and writes actions and talking points for those that need
-/// attention. Settings come from the `[segments]`, `[alerts]` and
-/// `[priority]` sections of headroom.toml. Each run is stored as a snapshot
-/// in the store for the monthly review.
+/// Computes every active account's features as of the date and scores them
+/// with the churn and expansion champions in the project's store (with the
+/// rules only when there are none). Then it assigns health segments, raises
+/// alerts, ranks accounts by priority, and writes actions and talking points
+/// for those that need attention. Settings come from the `[segments]`,
+/// `[alerts]` and `[priority]` sections of headroom.toml. Each run is stored
+/// as a snapshot in the store for the monthly review.
 ///
 /// Example: headroom score --project my-project --as-of 2026-10-31 --format html --out report.html
 #[derive(Debug, clap::Args)]
@@ -168,7 +168,7 @@ fn write_owner_reports(
     Ok(())
 }
 
-/// One line on stderr: what was scored and stored.
+/// Prints one line on stderr: the accounts scored and the snapshot stored.
 fn summarize(run: &ScoreRun, quiet: bool) {
     if quiet {
         return;

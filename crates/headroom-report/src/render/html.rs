@@ -16,7 +16,7 @@ use crate::run::{AccountScore, ScoreRun, owner_of};
 use crate::segment::HealthSegment;
 use crate::words;
 
-/// Most rows in the table of accounts that need attention; the CSV has all.
+/// Maximum rows in the table of accounts that need attention; the CSV lists all.
 pub const ATTENTION_ROWS: usize = 500;
 
 const STYLE: &str = "
@@ -47,7 +47,7 @@ document.addEventListener('DOMContentLoaded', function () {
 });
 ";
 
-/// The color of a health segment in charts and labels.
+/// Returns the color of a health segment in charts and labels.
 pub fn segment_color(segment: HealthSegment) -> &'static str {
     match segment {
         HealthSegment::AtRisk => "#c0392b",
@@ -203,7 +203,7 @@ fn figure(page: &mut String, content: &str) {
 }
 
 fn utilization_histogram(run: &ScoreRun) -> String {
-    // Bins of 10 points from 0% to 150%; the last holds 140% and above.
+    // Bins of 10 points from 0% to 150%; the last collects 140% and above.
     let mut counts = vec![0usize; 15];
     for u in run.accounts.iter().filter_map(|a| a.utilization) {
         let bin = ((u * 10.0).floor().max(0.0) as usize).min(counts.len() - 1);

@@ -143,7 +143,7 @@ impl PrioritySettings {
         Ok(())
     }
 
-    /// The urgency multiplier for an account `days_to_renewal` days before its
+    /// Computes the urgency multiplier for an account `days_to_renewal` days before its
     /// renewal (negative after it, unknown when `None`, which counts as far).
     pub fn urgency(&self, days_to_renewal: Option<f64>) -> f64 {
         let Some(days) = days_to_renewal else {

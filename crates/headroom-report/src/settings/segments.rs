@@ -119,7 +119,7 @@ pub enum TenureGroup {
 }
 
 impl TenureGroup {
-    /// The group's key in `[segments.tenure.*]`.
+    /// Returns the group's key in `[segments.tenure.*]`.
     pub fn name(self) -> &'static str {
         match self {
             TenureGroup::New => "new",
