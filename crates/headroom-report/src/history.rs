@@ -171,13 +171,14 @@ pub fn load_history(
     let rows = FeatureRows::read(features, request.accounts)?;
     let entitled = entitled_per_account(tables, request.as_of, &rows.index)?;
     let metrics = needed_metrics(&entitled, &rows);
-    let monthly = monthly_usage(tables, request.as_of, first_month, last_month, &metrics)?;
+    let window = (request.as_of, first_month, last_month);
+    let monthly = monthly_usage(tables, window, &metrics, &rows.index)?;
     let starts = if snapshot {
         UsageStarts::default()
     } else {
         usage_starts(tables, request.as_of, &metrics, &rows.index)?
     };
-    let last_used = last_feature_use(tables, request.as_of, last_month, &entitled)?;
+    let last_used = last_feature_use(tables, (request.as_of, last_month), &entitled, &rows.index)?;
 
     let mut accounts = HashMap::with_capacity(rows.ids.len());
     for (row, id) in rows.ids.iter().enumerate() {
@@ -405,22 +406,37 @@ struct UsageStarts {
     data: Option<i32>,
 }
 
-/// Monthly usage in the window, keyed by account id and metric, each a map
-/// from month index to value.
-type MonthlyUsage = HashMap<(String, String), Vec<(i32, f64)>>;
+/// Monthly usage in the window as one dense array: for each account row of
+/// the feature table and each needed metric, one value per month, NaN where
+/// the month has no row.
+struct MonthlyUsage {
+    months: usize,
+    metrics: HashMap<String, usize>,
+    values: Vec<f64>,
+}
+
+impl MonthlyUsage {
+    /// The window's values of one account row and metric; `None` for a
+    /// metric outside the needed set.
+    fn get(&self, row: usize, metric: &str) -> Option<&[f64]> {
+        let m = *self.metrics.get(metric)?;
+        let start = (row * self.metrics.len() + m) * self.months;
+        Some(&self.values[start..start + self.months])
+    }
+}
 
 fn monthly_usage(
     tables: &Tables,
-    as_of: NaiveDate,
-    first_month: i32,
-    last_month: i32,
+    window: (NaiveDate, i32, i32),
     metrics: &[String],
+    index: &HashMap<String, usize>,
 ) -> Result<MonthlyUsage, ReportError> {
     let step = "the monthly usage history";
+    let (as_of, first_month, last_month) = window;
     let start = epoch_days(calendar::month_start(first_month));
     let end = epoch_days(calendar::month_end(last_month).max(as_of));
     let wanted = Series::new("metrics".into(), metrics);
-    let window = tables
+    let rows = tables
         .usage
         .clone()
         .lazy()
@@ -434,7 +450,7 @@ fn monthly_usage(
         .map_err(ReportError::polars(step))?;
 
     let mut windowed = tables.clone();
-    windowed.usage = window;
+    windowed.usage = rows;
     let monthly = headroom_data::usage_by_month(&windowed)?
         .lazy()
         .with_column(month_index_expr(col("date")).alias("month"))
@@ -442,23 +458,41 @@ fn monthly_usage(
         .collect()
         .map_err(ReportError::polars(step))?;
 
-    let accounts = frame::strings(&monthly, "account_id")?;
-    let metric_names = frame::strings(&monthly, "metric")?;
-    let months = frame::floats(&monthly, "month")?;
-    let values = frame::floats(&monthly, "value")?;
-    let mut usage: MonthlyUsage = HashMap::new();
-    for i in 0..monthly.height() {
+    let months = (last_month - first_month + 1) as usize;
+    let metric_index: HashMap<String, usize> = metrics
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.clone(), i))
+        .collect();
+    let mut values = vec![f64::NAN; index.len() * metrics.len() * months];
+
+    let accounts = monthly.column("account_id").and_then(|c| c.str().cloned());
+    let names = monthly.column("metric").and_then(|c| c.str().cloned());
+    let (accounts, names) = (
+        accounts.map_err(ReportError::polars(step))?,
+        names.map_err(ReportError::polars(step))?,
+    );
+    let month_values = frame::floats(&monthly, "month")?;
+    let usage_values = frame::floats(&monthly, "value")?;
+    for (i, (account, metric)) in accounts.iter().zip(names.iter()).enumerate() {
         let (Some(account), Some(metric), Some(month), Some(value)) =
-            (&accounts[i], &metric_names[i], months[i], values[i])
+            (account, metric, month_values[i], usage_values[i])
         else {
             continue;
         };
-        usage
-            .entry((account.clone(), metric.clone()))
-            .or_default()
-            .push((month as i32, value));
+        let (Some(&row), Some(&m)) = (index.get(account), metric_index.get(metric)) else {
+            continue;
+        };
+        let k = month as i32 - first_month;
+        if k >= 0 && (k as usize) < months {
+            values[(row * metrics.len() + m) * months + k as usize] = value;
+        }
     }
-    Ok(usage)
+    Ok(MonthlyUsage {
+        months,
+        metrics: metric_index,
+        values,
+    })
 }
 
 /// The month from which a missing month counts as zero: per account (its
@@ -518,13 +552,15 @@ fn usage_starts(
 }
 
 /// The last month with use of each entitled boolean feature, keyed by
-/// account id and metric.
+/// feature-table row and metric.
+type LastUse = HashMap<(usize, String), i32>;
+
 fn last_feature_use(
     tables: &Tables,
-    as_of: NaiveDate,
-    last_month: i32,
+    (as_of, last_month): (NaiveDate, i32),
     entitled: &HashMap<usize, Vec<Entitled>>,
-) -> Result<HashMap<(String, String), i32>, ReportError> {
+    index: &HashMap<String, usize>,
+) -> Result<LastUse, ReportError> {
     let step = "the last use of each feature";
     let mut metrics: Vec<String> = entitled
         .values()
@@ -563,8 +599,10 @@ fn last_feature_use(
     let months = frame::floats(&used, "month")?;
     let mut last = HashMap::with_capacity(used.height());
     for i in 0..used.height() {
-        if let (Some(account), Some(metric), Some(month)) = (&accounts[i], &names[i], months[i]) {
-            last.insert((account.clone(), metric.clone()), month as i32);
+        if let (Some(account), Some(metric), Some(month)) = (&accounts[i], &names[i], months[i])
+            && let Some(&row) = index.get(account)
+        {
+            last.insert((row, metric.clone()), month as i32);
         }
     }
     Ok(last)
@@ -584,19 +622,11 @@ struct SeriesContext<'a> {
 impl SeriesContext<'_> {
     /// The usage series of one metric: rows where present, zero from the
     /// month both the account and the metric have data, `None` before.
-    fn series(&self, account_id: &str, metric: &str) -> Vec<Option<f64>> {
-        let mut values = vec![None; self.months];
-        if let Some(rows) = self
-            .monthly
-            .get(&(account_id.to_string(), metric.to_string()))
-        {
-            for &(month, value) in rows {
-                let i = month - self.first_month;
-                if i >= 0 && (i as usize) < self.months {
-                    values[i as usize] = Some(value);
-                }
-            }
-        }
+    fn series(&self, metric: &str) -> Vec<Option<f64>> {
+        let mut values: Vec<Option<f64>> = match self.monthly.get(self.row, metric) {
+            Some(window) => window.iter().map(|v| (!v.is_nan()).then_some(*v)).collect(),
+            None => vec![None; self.months],
+        };
         if self.snapshot {
             return values;
         }
@@ -628,10 +658,8 @@ fn build_account(
     row: usize,
     entitled: Option<&Vec<Entitled>>,
     context: &SeriesContext<'_>,
-    last_used: &HashMap<(String, String), i32>,
+    last_used: &LastUse,
 ) -> AccountHistory {
-    debug_assert_eq!(context.row, row);
-    let id = &rows.ids[row];
     let primary_metric = rows.primary_metric[row].clone().unwrap_or_default();
     let primary_name = rows.primary_entitlement[row].clone();
 
@@ -644,7 +672,7 @@ fn build_account(
                 metric: e.metric.clone(),
                 entitled_since: e.since,
                 last_used: last_used
-                    .get(&(id.clone(), e.metric.clone()))
+                    .get(&(row, e.metric.clone()))
                     .map(|&m| calendar::month_end(m)),
             });
             continue;
@@ -660,7 +688,7 @@ fn build_account(
             metric: e.metric.clone(),
             limit,
             hard: e.hard,
-            usage: context.series(id, &e.metric),
+            usage: context.series(&e.metric),
         });
     }
 
@@ -669,7 +697,7 @@ fn build_account(
         .and_then(|name| entitlements.iter().position(|e| e.entitlement == name));
     let primary_usage = match primary {
         Some(i) => entitlements[i].usage.clone(),
-        None => context.series(id, &primary_metric),
+        None => context.series(&primary_metric),
     };
     AccountHistory {
         entitlements,
