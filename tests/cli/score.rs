@@ -826,3 +826,17 @@ fn outcome_dates(tables: &Tables, outcome: &str) -> HashMap<String, HashSet<Naiv
     }
     events
 }
+
+#[test]
+fn score_help_lists_flags() {
+    let output = headroom().args(["score", "--help"]).output().unwrap();
+    assert!(output.status.success());
+    insta::assert_snapshot!(stdout_of(&output));
+}
+
+#[test]
+fn account_help_lists_flags() {
+    let output = headroom().args(["account", "--help"]).output().unwrap();
+    assert!(output.status.success());
+    insta::assert_snapshot!(stdout_of(&output));
+}

@@ -42,9 +42,8 @@ enum Command {
     Import(cmd::import::ImportArgs),
     /// Generate a synthetic portfolio with known mechanisms and its ground truth.
     Sim(cmd::sim::SimArgs),
-    /// Score the live portfolio: segments, alerts, priorities, actions and talking points.
+    // The help text of these two comes from their argument structs.
     Score(cmd::score::ScoreArgs),
-    /// Show one account in full, or write its usage report for the customer.
     Account(cmd::account::AccountArgs),
 }
 

@@ -14,11 +14,11 @@ use headroom_report::project::Project;
 
 use super::score::BarProgress;
 
-/// Show one account in full: usage against each entitlement over time,
-/// features, scores, reasons, alerts, actions, talking points, notes and
-/// what earlier runs said.
+/// Show one account in full, or write its usage report for the customer.
 ///
-/// With --audience customer, writes a usage report for the customer instead:
+/// For the account team: usage against each entitlement over time, feature
+/// values, scores, reasons, alerts, actions, talking points, notes and the
+/// scores earlier runs stored. With --audience customer, writes a usage report for the customer instead:
 /// what the team used, features in the plan it has not used, and limits
 /// coming up, with no scores, internal notes or sales language. The
 /// portfolio is scored as of the date (features need every account) but no

@@ -12,8 +12,7 @@ use headroom_report::render::{self, Format};
 use headroom_report::{Progress, ScoreOptions, ScoreRun};
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// Score the live portfolio: segments, alerts, probabilities, priorities,
-/// actions and talking points.
+/// Score the live portfolio: segments, alerts, priorities and playbooks.
 ///
 /// Computes every active account's features as of the date and scores them
 /// with the churn and expansion champions in the project's store (with the
