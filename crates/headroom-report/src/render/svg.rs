@@ -164,7 +164,8 @@ pub(super) fn histogram(
     svg
 }
 
-/// A small line of monthly utilization with a dashed line at 100%.
+/// A small line of monthly utilization with a dashed line at 100%: a dot for
+/// one reading, and the text "no reading" in place of a chart for none.
 pub(super) fn sparkline(name: &str, values: &[Option<f64>]) -> String {
     let width = 120.0;
     let height = 28.0;
@@ -176,20 +177,35 @@ pub(super) fn sparkline(name: &str, values: &[Option<f64>]) -> String {
         0.0
     };
 
-    let mut points = String::new();
-    for (i, value) in values.iter().enumerate() {
-        if let Some(v) = value {
-            let _ = write!(points, "{:.1},{:.1} ", step * i as f64, y_of(*v));
+    let points: Vec<(f64, f64)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, value)| value.map(|v| (step * i as f64, y_of(v))))
+        .collect();
+    let mark = match points.as_slice() {
+        [] => return "<span class=\"empty\">no reading</span>".to_string(),
+        [(x, y)] => {
+            format!(r#"<circle class="mark" cx="{x:.1}" cy="{y:.1}" r="2.5" fill="{ACCENT}"/>"#)
         }
-    }
+        _ => {
+            let path: Vec<String> = points
+                .iter()
+                .map(|(x, y)| format!("{x:.1},{y:.1}"))
+                .collect();
+            format!(
+                r#"<polyline class="mark" points="{}" fill="none" stroke="{ACCENT}" stroke-width="1.5"/>"#,
+                path.join(" ")
+            )
+        }
+    };
     let limit_y = y_of(1.0);
     let latest = values.iter().rev().flatten().next().copied();
     let label = latest.map_or("no reading".to_string(), crate::words::percent);
     format!(
-        r##"<svg class="spark" data-chart="{}" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="utilization over 12 months, latest {}"><line x1="0" y1="{limit_y:.1}" x2="{width}" y2="{limit_y:.1}" stroke="{MUTED}" stroke-dasharray="3 2"/><polyline class="mark" points="{}" fill="none" stroke="{ACCENT}" stroke-width="1.5"/></svg>"##,
+        r##"<svg class="spark" data-chart="{}" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="utilization over {} months, latest {}"><line x1="0" y1="{limit_y:.1}" x2="{width}" y2="{limit_y:.1}" stroke="{MUTED}" stroke-dasharray="3 2"/>{mark}</svg>"##,
         escape(name),
-        escape(&label),
-        points.trim_end()
+        values.len(),
+        escape(&label)
     )
 }
 
@@ -297,6 +313,23 @@ mod tests {
         assert_eq!(svg.matches("class=\"mark\"").count(), 2);
         // The longest bar spans the plot: 460 - 150 - 110 = 200.
         assert!(svg.contains("width=\"200.0\""), "{svg}");
+    }
+
+    #[test]
+    fn sparkline_of_one_reading_is_a_dot() {
+        let svg = sparkline("A1", &[None, Some(0.5)]);
+        assert!(
+            svg.contains("<circle class=\"mark\" cx=\"120.0\" cy=\"14.0\""),
+            "{svg}"
+        );
+    }
+
+    #[test]
+    fn sparkline_without_readings_is_text() {
+        assert_eq!(
+            sparkline("A1", &[None, None]),
+            "<span class=\"empty\">no reading</span>"
+        );
     }
 
     #[test]
