@@ -2,6 +2,7 @@
 
 mod data;
 mod features;
+mod score;
 mod store;
 
 use assert_cmd::Command;

@@ -1,8 +1,10 @@
 //! One module per subcommand, each with a `run` entry function, and the
 //! helpers they share: logging setup and error reporting.
 
+pub mod account;
 pub mod features;
 pub mod import;
+pub mod score;
 pub mod sim;
 pub mod store;
 pub mod validate;
