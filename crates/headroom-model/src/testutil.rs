@@ -184,6 +184,13 @@ pub fn hand_artifact() -> crate::artifact::ModelArtifact {
         },
         selection: None,
         metrics: None,
+        inputs: Some(crate::inputs::InputSpec::plain(names(&[
+            "usage", "tickets",
+        ]))),
+        input_profile: Some(crate::profile::InputProfile::fit(&hand_rows(&[
+            "usage", "tickets",
+        ]))),
+        held_out: None,
     }
 }
 
