@@ -42,6 +42,8 @@ enum Command {
     Import(cmd::import::ImportArgs),
     /// Generate a synthetic portfolio with known mechanisms and its ground truth.
     Sim(cmd::sim::SimArgs),
+    /// Train the churn and expansion models and evaluate them on held-out months.
+    Train(cmd::train::TrainArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(&args),
         Command::Import(args) => cmd::import::run(&args),
         Command::Sim(args) => cmd::sim::run(args, cli.quiet),
+        Command::Train(args) => cmd::train::run(&args),
     };
 
     match result {

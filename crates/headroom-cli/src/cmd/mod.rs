@@ -5,6 +5,7 @@ pub mod features;
 pub mod import;
 pub mod sim;
 pub mod store;
+pub mod train;
 pub mod validate;
 
 use std::process::ExitCode;
