@@ -315,3 +315,115 @@ impl ModelConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use headroom_data::ProjectConfig;
+
+    use super::*;
+
+    fn parse(text: &str) -> std::result::Result<ModelConfig, headroom_data::DataError> {
+        ProjectConfig::parse(text, None)?.section("model")
+    }
+
+    #[test]
+    fn absent_section_gives_defaults() {
+        let config = parse("[features]\ngrace_days = 10\n").unwrap();
+        assert_eq!(config, ModelConfig::default());
+        assert_eq!(config.horizon_days, 180);
+        assert_eq!(config.holdout_months, 6);
+        assert_eq!(config.class_weight.class_weight(), ClassWeight::Unweighted);
+        assert_eq!(config.threshold.rule(), ThresholdRule::MaxF1);
+    }
+
+    #[test]
+    fn settings_parse_from_toml() {
+        let config = parse(
+            "[model]\nhorizon_days = 90\nlead_days = 14\nhistory_months = 24\npenalties = [0.01]\nclass_weight = \"balanced\"\nthreshold = 0.3\n",
+        )
+        .unwrap();
+        assert_eq!(config.horizon_days, 90);
+        assert_eq!(config.lead_days, 14);
+        assert_eq!(config.history_months, Some(24));
+        assert_eq!(config.penalties, vec![0.01]);
+        assert_eq!(config.class_weight.class_weight(), ClassWeight::Balanced);
+        assert_eq!(config.threshold.rule(), ThresholdRule::Fixed(0.3));
+    }
+
+    #[test]
+    fn integer_class_weight_weights_positives() {
+        let config = parse("[model]\nclass_weight = 5\n").unwrap();
+        assert_eq!(config.class_weight.class_weight(), ClassWeight::Positive(5));
+    }
+
+    #[test]
+    fn flag_share_threshold_parses() {
+        let config = parse("[model]\nthreshold = { flag_share = 0.1 }\n").unwrap();
+        assert_eq!(config.threshold.rule(), ThresholdRule::FlagShare(0.1));
+    }
+
+    #[test]
+    fn unknown_key_names_the_section() {
+        let err = parse("[model]\nhorizon = 90\n").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("invalid config headroom.toml [model]: unknown field `horizon`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn fold_gap_is_the_horizon() {
+        let config = ModelConfig {
+            horizon_days: 90,
+            ..ModelConfig::default()
+        };
+        assert_eq!(config.fold_params().gap_days, 90);
+        assert_eq!(config.train_params().unwrap().fold_params().gap_days, 90);
+    }
+
+    #[test]
+    fn lead_time_must_be_shorter_than_horizon() {
+        let config = ModelConfig {
+            lead_days: 180,
+            ..ModelConfig::default()
+        };
+        let err = config.check().unwrap_err();
+        assert!(
+            matches!(err, ModelError::InvalidSetting { name: "lead_days", ref value, .. } if value == "180"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn zero_history_window_is_rejected() {
+        let config = ModelConfig {
+            history_months: Some(0),
+            ..ModelConfig::default()
+        };
+        let err = config.check().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ModelError::InvalidSetting {
+                    name: "history_months",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn zero_penalty_in_settings_is_rejected() {
+        let config = ModelConfig {
+            penalties: vec![0.01, 0.0],
+            ..ModelConfig::default()
+        };
+        let err = config.train_params().unwrap_err();
+        assert!(
+            matches!(err, ModelError::NonPositivePenalty { value } if value == 0.0),
+            "{err}"
+        );
+    }
+}

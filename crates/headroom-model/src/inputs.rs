@@ -372,3 +372,188 @@ fn columns_to_matrix(blocks: &[Vec<f64>], rows: usize) -> Array2<f64> {
     }
     values
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{PanelRow, date, panel};
+
+    fn row(
+        account: &'static str,
+        segment: Option<&'static str>,
+        utilization: f64,
+        days: f64,
+    ) -> PanelRow<'static> {
+        PanelRow {
+            account,
+            as_of: date(2024, 1, 31),
+            segment,
+            utilization,
+            days_to_renewal: days,
+        }
+    }
+
+    fn table() -> DataFrame {
+        panel(&[
+            row("a", Some("smb"), 0.2, 0.0),
+            row("b", Some("enterprise"), 0.9, 1.0),
+            row("c", None, f64::NAN, 180.0),
+            row("d", Some("smb"), 0.5, 181.0),
+            row("e", Some("smb"), 0.4, -10.0),
+            row("f", Some("smb"), 0.6, f64::NAN),
+        ])
+    }
+
+    fn config() -> ModelConfig {
+        ModelConfig {
+            renewal_interactions: vec!["segment".to_owned(), "util_primary_3m".to_owned()],
+            ..ModelConfig::default()
+        }
+    }
+
+    fn column(x: &FeatureMatrix, name: &str) -> Vec<f64> {
+        x.column(name).unwrap().to_vec()
+    }
+
+    /// Compares values treating NaN as equal to NaN.
+    fn same(found: &[f64], expected: &[f64]) -> bool {
+        found.len() == expected.len()
+            && found
+                .iter()
+                .zip(expected)
+                .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()))
+    }
+
+    #[test]
+    fn fit_reads_catalogue_columns_and_segment_values() {
+        let spec = InputSpec::fit(&table(), &config()).unwrap();
+        assert_eq!(spec.columns, vec!["util_primary_3m", "days_to_renewal"]);
+        assert_eq!(spec.categories.len(), 1);
+        assert_eq!(spec.categories[0].values, vec!["enterprise", "smb"]);
+    }
+
+    #[test]
+    fn names_list_columns_categories_then_window() {
+        let spec = InputSpec::fit(&table(), &config()).unwrap();
+        assert_eq!(
+            spec.names(),
+            vec![
+                "util_primary_3m",
+                "days_to_renewal",
+                "segment=enterprise",
+                "segment=smb",
+                "in_renewal_window",
+                "in_renewal_window*segment=enterprise",
+                "in_renewal_window*segment=smb",
+                "in_renewal_window*util_primary_3m",
+            ]
+        );
+    }
+
+    #[test]
+    fn one_hot_marks_the_row_value() {
+        let spec = InputSpec::fit(&table(), &config()).unwrap();
+        let x = spec.matrix(&table()).unwrap();
+        assert_eq!(
+            column(&x, "segment=smb"),
+            vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0]
+        );
+        assert_eq!(
+            column(&x, "segment=enterprise"),
+            vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+        );
+    }
+
+    #[test]
+    fn unseen_segment_sets_every_input_to_zero() {
+        let spec = InputSpec::fit(&table(), &config()).unwrap();
+        let x = spec
+            .matrix(&panel(&[row("z", Some("mid-market"), 0.5, 10.0)]))
+            .unwrap();
+        assert_eq!(column(&x, "segment=smb"), vec![0.0]);
+        assert_eq!(column(&x, "segment=enterprise"), vec![0.0]);
+    }
+
+    #[test]
+    fn renewal_window_is_one_to_horizon_days() {
+        // Days 0, 1, 180, 181, -10 and null: a renewal on the observation
+        // date or already past is outside; null stays unknown.
+        let spec = InputSpec::fit(&table(), &config()).unwrap();
+        let x = spec.matrix(&table()).unwrap();
+        let window = column(&x, "in_renewal_window");
+        assert!(
+            same(&window, &[0.0, 1.0, 1.0, 0.0, 0.0, f64::NAN]),
+            "{window:?}"
+        );
+    }
+
+    #[test]
+    fn interaction_is_zero_outside_window() {
+        // Inside the window the value (b 0.9, c missing), outside 0 (a, d, e),
+        // unknown window NaN (f).
+        let spec = InputSpec::fit(&table(), &config()).unwrap();
+        let x = spec.matrix(&table()).unwrap();
+        let product = column(&x, "in_renewal_window*util_primary_3m");
+        assert!(
+            same(&product, &[0.0, 0.9, f64::NAN, 0.0, 0.0, f64::NAN]),
+            "{product:?}"
+        );
+    }
+
+    #[test]
+    fn products_multiply_two_inputs() {
+        let config = ModelConfig {
+            products: vec![["util_primary_3m".to_owned(), "segment=smb".to_owned()]],
+            renewal_interactions: Vec::new(),
+            ..ModelConfig::default()
+        };
+        let spec = InputSpec::fit(&table(), &config).unwrap();
+        let x = spec.matrix(&table()).unwrap();
+        let product = column(&x, "util_primary_3m*segment=smb");
+        assert!(
+            same(&product, &[0.2, 0.0, f64::NAN, 0.5, 0.4, 0.6]),
+            "{product:?}"
+        );
+        assert!(x.column("in_renewal_window").is_none());
+    }
+
+    #[test]
+    fn absent_interaction_columns_are_skipped() {
+        let config = ModelConfig {
+            renewal_interactions: vec!["slope_3m".to_owned(), "util_primary_3m".to_owned()],
+            ..ModelConfig::default()
+        };
+        let spec = InputSpec::fit(&table(), &config).unwrap();
+        assert_eq!(spec.windows[0].interactions, vec!["util_primary_3m"]);
+    }
+
+    #[test]
+    fn excluded_and_selected_features_are_honoured() {
+        let excluded = ModelConfig {
+            exclude_features: vec!["days_to_renewal".to_owned()],
+            ..config()
+        };
+        let spec = InputSpec::fit(&table(), &excluded).unwrap();
+        assert_eq!(spec.columns, vec!["util_primary_3m"]);
+        // Without days_to_renewal there is no renewal window.
+        assert!(spec.windows.is_empty());
+
+        let selected = ModelConfig {
+            features: Some(vec!["days_to_renewal".to_owned()]),
+            ..config()
+        };
+        let spec = InputSpec::fit(&table(), &selected).unwrap();
+        assert_eq!(spec.columns, vec!["days_to_renewal"]);
+    }
+
+    #[test]
+    fn missing_segment_column_is_named() {
+        let spec = InputSpec::fit(&table(), &config()).unwrap();
+        let without = table().drop("segment").unwrap();
+        let err = spec.matrix(&without).unwrap_err();
+        assert!(
+            matches!(err, ModelError::Column { ref column, .. } if column == "segment"),
+            "{err}"
+        );
+    }
+}

@@ -219,3 +219,110 @@ fn probability_metrics(p: &Array1<f64>, labels: &Array1<bool>, flags: &[bool]) -
 fn first_line(text: &str) -> String {
     text.lines().next().unwrap_or_default().to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ModelConfig;
+    use crate::testutil::{date, history};
+
+    /// 24 month-ends from January 2022; labels are known up to June 2023.
+    fn set() -> TrainingSet {
+        let h = history(300, 24, 7);
+        let config = ModelConfig {
+            folds: 1,
+            fold_months: 2,
+            ..ModelConfig::default()
+        };
+        TrainingSet::from_panel(&h.panel, &h.outcomes, h.history_end, &config).unwrap()
+    }
+
+    #[test]
+    fn each_month_trains_one_horizon_earlier() {
+        let report = backtest(
+            &set(),
+            ModelKind::Churn,
+            date(2023, 4, 1),
+            date(2023, 6, 30),
+        )
+        .unwrap();
+        let months: Vec<NaiveDate> = report.months.iter().map(|m| m.month_end).collect();
+        assert_eq!(
+            months,
+            vec![date(2023, 4, 30), date(2023, 5, 31), date(2023, 6, 30)]
+        );
+        for month in &report.months {
+            assert_eq!(month.trained_until, label_cutoff(month.month_end, 180));
+            assert!(month.training.last_observation <= month.trained_until);
+        }
+        // 2023-06-30 - 180 days = 2023-01-01: December 2022 is the last
+        // month-end trained on.
+        assert_eq!(
+            report.months[2].training.last_observation,
+            date(2022, 12, 31)
+        );
+    }
+
+    #[test]
+    fn unfinished_months_are_skipped_with_reason() {
+        let report = backtest(
+            &set(),
+            ModelKind::Churn,
+            date(2023, 6, 1),
+            date(2023, 8, 31),
+        )
+        .unwrap();
+        assert_eq!(report.months.len(), 1);
+        let skipped: Vec<NaiveDate> = report.skipped.iter().map(|s| s.month_end).collect();
+        assert_eq!(skipped, vec![date(2023, 7, 31), date(2023, 8, 31)]);
+        assert_eq!(
+            report.skipped[0].reason,
+            "its 180-day horizon ends after the history (2023-12-31)"
+        );
+    }
+
+    #[test]
+    fn month_without_enough_history_is_skipped() {
+        // In March 2022 no row is observed 180 days earlier.
+        let report = backtest(
+            &set(),
+            ModelKind::Churn,
+            date(2022, 3, 1),
+            date(2022, 3, 31),
+        )
+        .unwrap();
+        assert!(report.months.is_empty());
+        assert_eq!(report.skipped.len(), 1);
+        assert_eq!(report.pooled, None);
+    }
+
+    #[test]
+    fn pooled_metrics_cover_every_month() {
+        let report = backtest(
+            &set(),
+            ModelKind::Expansion,
+            date(2023, 4, 1),
+            date(2023, 6, 30),
+        )
+        .unwrap();
+        let rows: usize = report
+            .months
+            .iter()
+            .map(|m| m.evaluation.overall.rows)
+            .sum();
+        let positives: usize = report
+            .months
+            .iter()
+            .map(|m| m.evaluation.overall.positives)
+            .sum();
+        let pooled = report.pooled.as_ref().unwrap();
+        assert_eq!(pooled.rows, rows);
+        assert_eq!(pooled.positives, positives);
+        let flagged: usize = report
+            .months
+            .iter()
+            .map(|m| m.evaluation.overall.model.confusion.flagged())
+            .sum();
+        assert_eq!(pooled.model.confusion.flagged(), flagged);
+    }
+}

@@ -314,3 +314,382 @@ pub fn metrics_summary(artifact: &ModelArtifact) -> Option<MetricsSummary> {
         oracle_roc_auc: evaluation.oracle_roc_auc,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::{DataFrame, DataType, IntoColumn, NamedFrom, Series};
+
+    use super::*;
+    use crate::config::ModelConfig;
+    use crate::logistic::FitWarning;
+    use crate::separation::Separation;
+    use crate::testutil::{date, history, month_end};
+
+    /// 24 month-ends from January 2022 to December 2023. With a 180-day
+    /// horizon the label cutoff is 2023-07-04, so January 2022 to June 2023
+    /// (18 month-ends) are labelled. Three are held out (April to June
+    /// 2023), and the evaluated model trains up to 2022-11-01 (October 2022
+    /// and before). One fold validates on August and September 2022.
+    fn config() -> ModelConfig {
+        ModelConfig {
+            holdout_months: 3,
+            folds: 1,
+            fold_months: 2,
+            ..ModelConfig::default()
+        }
+    }
+
+    fn set_with(config: &ModelConfig) -> TrainingSet {
+        let h = history(300, 24, 7);
+        TrainingSet::from_panel(&h.panel, &h.outcomes, h.history_end, config).unwrap()
+    }
+
+    fn set() -> TrainingSet {
+        set_with(&config())
+    }
+
+    #[test]
+    fn holdout_window_is_latest_labelled_month_ends() {
+        let window = holdout_window(&set()).unwrap().unwrap();
+        assert_eq!(window.first, date(2023, 4, 30));
+        assert_eq!(window.last, date(2023, 6, 30));
+        // 2023-04-30 - 180 days = 2022-11-01.
+        assert_eq!(window.train_until, date(2022, 11, 1));
+    }
+
+    #[test]
+    fn no_holdout_when_holdout_months_is_zero() {
+        let set = set_with(&ModelConfig {
+            holdout_months: 0,
+            ..config()
+        });
+        assert_eq!(holdout_window(&set).unwrap(), None);
+        let trained = train_model(&set, ModelKind::Churn).unwrap();
+        assert_eq!(trained.artifact.metrics, None);
+        assert_eq!(trained.artifact.held_out, None);
+        assert_eq!(trained.artifact.training.last_observation, month_end(17));
+    }
+
+    #[test]
+    fn holdout_longer_than_history_is_rejected() {
+        // 16 held-out month-ends start in March 2022; one horizon earlier is
+        // before the first labelled month-end, January 2022.
+        let set = set_with(&ModelConfig {
+            holdout_months: 16,
+            ..config()
+        });
+        let err = holdout_window(&set).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ModelError::HoldoutTooLong {
+                    holdout_months: 16,
+                    first_labelled,
+                    ..
+                } if first_labelled == date(2022, 1, 31)
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn churn_probability_falls_as_utilization_rises() {
+        // The fixture is shuffled and imbalanced; "churned" must still be
+        // the positive class, so low utilization gets the higher probability.
+        let trained = train_model(&set(), ModelKind::Churn).unwrap();
+        let model = &trained.artifact;
+        assert_eq!(model.positive_class, "churned");
+        let column = model
+            .preprocessing
+            .columns
+            .iter()
+            .position(|c| c.name == "util_primary_3m")
+            .unwrap();
+        assert!(model.coefficients[column] < 0.0, "{:?}", model.coefficients);
+
+        // Two accounts alike but for utilization, inside and outside the
+        // renewal window.
+        for days in [45.0, 300.0] {
+            let row = |account, utilization| crate::testutil::PanelRow {
+                account,
+                as_of: date(2024, 1, 31),
+                segment: Some("smb"),
+                utilization,
+                days_to_renewal: days,
+            };
+            let table = crate::testutil::panel(&[row("low", 0.2), row("high", 0.9)]);
+            let p = model
+                .predict_proba(&model.feature_matrix(&table).unwrap())
+                .unwrap();
+            assert!(p[0] > p[1], "{days} days to renewal: {p}");
+        }
+
+        let share = model.training.positives as f64 / model.training.rows as f64;
+        assert!(share < 0.15, "positives are {share} of the rows");
+    }
+
+    #[test]
+    fn evaluated_model_trains_before_the_holdout() {
+        let trained = train_model(&set(), ModelKind::Churn).unwrap();
+        let held_out = trained.artifact.held_out.as_ref().unwrap();
+        assert_eq!(held_out.trained_until, date(2022, 11, 1));
+        assert_eq!(held_out.training.last_observation, date(2022, 10, 31));
+        assert!(held_out.refitted);
+        let evaluated = trained.evaluated.as_ref().unwrap();
+        assert_eq!(evaluated.training, held_out.training);
+    }
+
+    #[test]
+    fn saved_model_is_refitted_on_all_rows() {
+        let set = set();
+        let trained = train_model(&set, ModelKind::Churn).unwrap();
+        let all = set.rows(ModelKind::Churn, NaiveDate::MIN, NaiveDate::MAX);
+        assert_eq!(trained.artifact.training.rows, all.len());
+        assert_eq!(
+            trained.artifact.training.last_observation,
+            date(2023, 6, 30)
+        );
+    }
+
+    #[test]
+    fn refitted_penalty_keeps_penalty_times_rows() {
+        // A fixed prior means penalty x rows is the same for the evaluated
+        // model and the refit.
+        let trained = train_model(&set(), ModelKind::Churn).unwrap();
+        let evaluated = trained.evaluated.unwrap();
+        let product = |m: &ModelArtifact| m.settings.l2_penalty * m.training.rows as f64;
+        assert!((product(&trained.artifact) - product(&evaluated)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn without_refit_saved_model_is_the_evaluated_one() {
+        let set = set_with(&ModelConfig {
+            refit: false,
+            ..config()
+        });
+        let trained = train_model(&set, ModelKind::Churn).unwrap();
+        let held_out = trained.artifact.held_out.as_ref().unwrap();
+        assert!(!held_out.refitted);
+        assert_eq!(trained.artifact.training, held_out.training);
+        assert_eq!(
+            trained.artifact.coefficients,
+            trained.evaluated.as_ref().unwrap().coefficients
+        );
+    }
+
+    #[test]
+    fn artifact_carries_inputs_and_profile() {
+        let trained = train_model(&set(), ModelKind::Churn).unwrap();
+        let model = &trained.artifact;
+        let spec = model.inputs.as_ref().unwrap();
+        assert_eq!(spec.names(), model.preprocessing.features);
+        let profile = model.input_profile.as_ref().unwrap();
+        assert_eq!(profile.rows, model.training.rows);
+        assert_eq!(profile.inputs.len(), model.preprocessing.features.len());
+        let path = std::path::Path::new("churn.json");
+        assert_eq!(
+            &ModelArtifact::from_json(&model.to_json(), path).unwrap(),
+            model
+        );
+    }
+
+    #[test]
+    fn holdout_metrics_cover_the_window_rows() {
+        let set = set();
+        let trained = train_model(&set, ModelKind::Churn).unwrap();
+        let evaluation = trained.evaluation().unwrap();
+        let rows = set.rows(ModelKind::Churn, date(2023, 4, 30), date(2023, 6, 30));
+        let positives = set
+            .labels(ModelKind::Churn, &rows)
+            .iter()
+            .filter(|&&y| y)
+            .count();
+        assert_eq!(evaluation.overall.rows, rows.len());
+        assert_eq!(evaluation.overall.positives, positives);
+        assert_eq!(evaluation.segments.len(), 3);
+    }
+
+    #[test]
+    fn evaluation_matches_scoring_the_window() {
+        let set = set();
+        let trained = train_model(&set, ModelKind::Expansion).unwrap();
+        let (from, to) = (date(2023, 1, 31), date(2023, 2, 28));
+        let evaluation = evaluate_model(&trained.artifact, &set, from, to).unwrap();
+
+        let rows = set.rows(ModelKind::Expansion, from, to);
+        let x = set.matrix(&trained.artifact.input_spec(), &rows).unwrap();
+        let p = trained.artifact.predict_proba(&x).unwrap();
+        let labels = set.labels(ModelKind::Expansion, &rows);
+        let expected = crate::metrics::brier_score(p.view(), labels.view());
+        assert_eq!(evaluation.overall.model.brier, expected);
+    }
+
+    #[test]
+    fn empty_evaluation_window_is_rejected() {
+        let set = set();
+        let trained = train_model(&set, ModelKind::Churn).unwrap();
+        let err = evaluate_model(
+            &trained.artifact,
+            &set,
+            date(2030, 1, 1),
+            date(2030, 12, 31),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ModelError::Empty { .. }), "{err}");
+    }
+
+    #[test]
+    fn training_without_churn_names_the_missing_class() {
+        let h = history(50, 24, 7);
+        let none = h.outcomes.head(Some(0));
+        let set = TrainingSet::from_panel(&h.panel, &none, h.history_end, &config()).unwrap();
+        let err = fit_model(&set, ModelKind::Churn, NaiveDate::MAX).unwrap_err();
+        let rows = set
+            .rows(ModelKind::Churn, NaiveDate::MIN, NaiveDate::MAX)
+            .len();
+        assert!(
+            matches!(err, ModelError::OneClass { missing: "churned", rows: r, .. } if r == rows),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains(&format!("none of the {rows} labelled rows is churned"))
+        );
+    }
+
+    #[test]
+    fn non_positive_penalty_is_rejected() {
+        for penalty in [0.0, -0.01] {
+            let set = set_with(&ModelConfig {
+                penalties: vec![penalty],
+                ..config()
+            });
+            let err = train_model(&set, ModelKind::Churn).unwrap_err();
+            assert!(
+                matches!(err, ModelError::NonPositivePenalty { value } if value == penalty),
+                "{err}"
+            );
+        }
+    }
+
+    /// Replaces `util_primary_3m` in the row of `account` at `as_of`.
+    fn with_value(panel: &DataFrame, account: &str, as_of: NaiveDate, value: f64) -> DataFrame {
+        let accounts = panel.column("account_id").unwrap().str().unwrap().clone();
+        let dates = panel.column("as_of").unwrap().date().unwrap().clone();
+        let utilization = panel.column("util_primary_3m").unwrap().f64().unwrap();
+        let replaced: Vec<Option<f64>> = utilization
+            .iter()
+            .zip(accounts.iter().zip(dates.as_date_iter()))
+            .map(|(v, (a, d))| {
+                if a == Some(account) && d == Some(as_of) {
+                    Some(value)
+                } else {
+                    v
+                }
+            })
+            .collect();
+        let mut out = panel.clone();
+        out.with_column(Series::new("util_primary_3m".into(), replaced).into_column())
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn infinite_feature_names_column_and_account() {
+        let h = history(100, 24, 7);
+        let panel = with_value(&h.panel, "acct-007", date(2022, 3, 31), f64::INFINITY);
+        let set = TrainingSet::from_panel(&panel, &h.outcomes, h.history_end, &config()).unwrap();
+        let err = fit_model(&set, ModelKind::Churn, NaiveDate::MAX).unwrap_err();
+        match &err {
+            ModelError::NonFiniteValue {
+                feature,
+                account_id,
+                observed,
+                value,
+                ..
+            } => {
+                assert_eq!(feature, "util_primary_3m");
+                assert_eq!(account_id, "acct-007");
+                assert_eq!(*observed, date(2022, 3, 31));
+                assert_eq!(*value, f64::INFINITY);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn separating_feature_is_reported() {
+        // util_primary_3m is set to 0 on every churned row and 1 elsewhere:
+        // it alone separates the classes.
+        let h = history(200, 24, 7);
+        let base =
+            TrainingSet::from_panel(&h.panel, &h.outcomes, h.history_end, &config()).unwrap();
+        let rows = base.rows(ModelKind::Churn, NaiveDate::MIN, NaiveDate::MAX);
+        let labels = base.labels(ModelKind::Churn, &rows);
+        let mut panel = h.panel.clone();
+        for (&i, churned) in rows.iter().zip(labels) {
+            let key = &base.keys()[i];
+            panel = with_value(
+                &panel,
+                &key.account_id,
+                key.observed,
+                if churned { 0.0 } else { 1.0 },
+            );
+        }
+        let no_interactions = ModelConfig {
+            renewal_interactions: Vec::new(),
+            categorical: Vec::new(),
+            penalties: vec![1e-3],
+            threshold: crate::config::ThresholdSetting::Fixed(0.5),
+            ..config()
+        };
+        let set =
+            TrainingSet::from_panel(&panel, &h.outcomes, h.history_end, &no_interactions).unwrap();
+        let model = fit_model(&set, ModelKind::Churn, NaiveDate::MAX).unwrap();
+        let separation = model.fit.warnings.iter().find_map(|w| match w {
+            FitWarning::Separation(s) => Some(s.clone()),
+            _ => None,
+        });
+        match separation {
+            Some(Separation::Feature {
+                column, complete, ..
+            }) => {
+                assert_eq!(column, "util_primary_3m");
+                assert!(complete);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn feature_table_without_a_model_column_is_rejected() {
+        let h = history(100, 24, 7);
+        let set = TrainingSet::from_panel(&h.panel, &h.outcomes, h.history_end, &config()).unwrap();
+        let model = fit_model(&set, ModelKind::Churn, NaiveDate::MAX).unwrap();
+        let table = h.panel.drop("days_to_renewal").unwrap();
+        let err = model.feature_matrix(&table).unwrap_err();
+        assert!(
+            matches!(err, ModelError::Column { ref column, .. } if column == "days_to_renewal"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn text_in_a_numeric_model_column_is_rejected() {
+        let h = history(100, 24, 7);
+        let set = TrainingSet::from_panel(&h.panel, &h.outcomes, h.history_end, &config()).unwrap();
+        let model = fit_model(&set, ModelKind::Churn, NaiveDate::MAX).unwrap();
+        let mut table = h.panel.clone();
+        let text = table
+            .column("util_primary_3m")
+            .unwrap()
+            .cast(&DataType::String)
+            .unwrap();
+        table.with_column(text).unwrap();
+        let err = model.feature_matrix(&table).unwrap_err();
+        assert!(
+            matches!(err, ModelError::Column { ref column, .. } if column == "util_primary_3m"),
+            "{err}"
+        );
+    }
+}

@@ -119,7 +119,7 @@ fn observation_range(tables: &Tables, config: &ModelConfig) -> Result<(NaiveDate
     if first > history_end {
         return Err(ModelError::NoHistory {
             reason: format!(
-                "usage runs from {usage_first} to {history_end}, which ends before the first observation date {first} after a warm-up of {} months",
+                "the history runs from {usage_first} (first usage) to {history_end}, which ends before the first observation date {first} after a warm-up of {} months",
                 config.warmup_months
             ),
         });
@@ -400,4 +400,253 @@ fn log_summary(summary: &SetSummary) {
         expanded = summary.expanded,
         "labelled the training set"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{PanelRow, date, outcomes, panel};
+
+    /// Month-ends January to June 2024: a and b every month, c only in June.
+    fn small_panel() -> DataFrame {
+        let mut rows = Vec::new();
+        for month in 1..=6 {
+            let as_of = headroom_features::calendar::month_end(
+                headroom_features::calendar::month_index(date(2024, month, 1)),
+            );
+            for account in ["a", "b"] {
+                rows.push(PanelRow {
+                    account,
+                    as_of,
+                    segment: Some("smb"),
+                    utilization: 0.1 * f64::from(month),
+                    days_to_renewal: 100.0,
+                });
+            }
+        }
+        rows.push(PanelRow {
+            account: "c",
+            as_of: date(2024, 6, 30),
+            segment: None,
+            utilization: 0.5,
+            days_to_renewal: 300.0,
+        });
+        panel(&rows)
+    }
+
+    fn small_outcomes() -> DataFrame {
+        outcomes(&[
+            ("a", date(2024, 7, 15), "churned"),
+            ("b", date(2024, 2, 29), "expanded"),
+        ])
+    }
+
+    /// A 90-day horizon ending 2024-08-31: the label cutoff is 2024-06-02.
+    fn config() -> ModelConfig {
+        ModelConfig {
+            horizon_days: 90,
+            ..ModelConfig::default()
+        }
+    }
+
+    fn build(config: &ModelConfig) -> TrainingSet {
+        TrainingSet::from_panel(&small_panel(), &small_outcomes(), date(2024, 8, 31), config)
+            .unwrap()
+    }
+
+    #[test]
+    fn label_cutoff_is_one_horizon_before_history_end() {
+        // 2024-08-31 - 90 days = 2024-06-02.
+        assert_eq!(label_cutoff(date(2024, 8, 31), 90), date(2024, 6, 2));
+        assert_eq!(build(&config()).summary().label_cutoff, date(2024, 6, 2));
+    }
+
+    #[test]
+    fn unfinished_horizons_are_left_out_and_counted() {
+        // 13 rows observed: a and b at six month-ends, c at one. The June
+        // rows (a, b, c) are after the cutoff: 3 rows of 3 accounts, and c
+        // has no finished row at all. Left: a and b at five month-ends.
+        let summary = build(&config()).summary().clone();
+        assert_eq!(summary.observed_rows, 13);
+        assert_eq!(summary.observed_dates, 6);
+        assert_eq!(summary.unfinished_rows, 3);
+        assert_eq!(summary.unfinished_accounts, 3);
+        assert_eq!(summary.accounts_without_labels, 1);
+        assert_eq!(summary.rows, 10);
+        assert_eq!(summary.labelled_dates, 5);
+        assert_eq!(summary.accounts, 2);
+        assert_eq!(summary.rows_before_window, 0);
+    }
+
+    #[test]
+    fn labels_count_outcomes_within_horizon() {
+        // a churns 2024-07-15: within 90 days of April 30 (July 29) and May
+        // 31, not of March 31 (June 29). b expands 2024-02-29: within 90
+        // days of January 31 only (an outcome on the observation date does
+        // not count).
+        let set = build(&config());
+        assert_eq!(set.summary().churned, 2);
+        assert_eq!(set.summary().expanded, 1);
+
+        let all = set.rows(ModelKind::Churn, NaiveDate::MIN, NaiveDate::MAX);
+        let churned: Vec<(&str, NaiveDate)> = all
+            .iter()
+            .zip(set.labels(ModelKind::Churn, &all))
+            .filter(|(_, y)| *y)
+            .map(|(&i, _)| (set.keys()[i].account_id.as_str(), set.keys()[i].observed))
+            .collect();
+        assert_eq!(
+            churned,
+            vec![("a", date(2024, 4, 30)), ("a", date(2024, 5, 31))]
+        );
+    }
+
+    #[test]
+    fn lead_time_leaves_out_early_events() {
+        // b's expansion comes 29 days after January 31: inside a 30-day lead
+        // time, so that row leaves the expansion set. a's churn comes 45 and
+        // 76 days after its positive rows: both stay.
+        let set = build(&ModelConfig {
+            lead_days: 30,
+            ..config()
+        });
+        assert_eq!(set.summary().expansion_in_lead_time, 1);
+        assert_eq!(set.summary().expanded, 0);
+        assert_eq!(set.summary().churn_in_lead_time, 0);
+        assert_eq!(set.summary().churned, 2);
+
+        let expansion_rows = set.rows(ModelKind::Expansion, NaiveDate::MIN, NaiveDate::MAX);
+        let churn_rows = set.rows(ModelKind::Churn, NaiveDate::MIN, NaiveDate::MAX);
+        assert_eq!(expansion_rows.len(), 9);
+        assert_eq!(churn_rows.len(), 10);
+    }
+
+    #[test]
+    fn history_window_keeps_latest_month_ends() {
+        // The latest two labelled month-ends are April and May: 4 rows; the
+        // 6 rows of January to March fall before the window.
+        let set = build(&ModelConfig {
+            history_months: Some(2),
+            ..config()
+        });
+        assert_eq!(set.summary().rows, 4);
+        assert_eq!(set.summary().rows_before_window, 6);
+        assert_eq!(
+            set.observation_dates(),
+            vec![date(2024, 4, 30), date(2024, 5, 31)]
+        );
+    }
+
+    #[test]
+    fn rows_filter_by_observation_window() {
+        let set = build(&config());
+        let rows = set.rows(ModelKind::Churn, date(2024, 2, 1), date(2024, 3, 31));
+        let dates: Vec<NaiveDate> = rows.iter().map(|&i| set.keys()[i].observed).collect();
+        assert_eq!(
+            dates,
+            vec![
+                date(2024, 2, 29),
+                date(2024, 2, 29),
+                date(2024, 3, 31),
+                date(2024, 3, 31)
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_panel_column_is_reported_by_name() {
+        let err = TrainingSet::from_panel(
+            &small_panel().drop("as_of").unwrap(),
+            &small_outcomes(),
+            date(2024, 8, 31),
+            &config(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ModelError::Column { ref column, .. } if column == "as_of"));
+    }
+
+    #[test]
+    fn zero_horizon_is_rejected() {
+        let err = TrainingSet::from_panel(
+            &small_panel(),
+            &small_outcomes(),
+            date(2024, 8, 31),
+            &ModelConfig {
+                horizon_days: 0,
+                ..ModelConfig::default()
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ModelError::InvalidSetting {
+                    name: "horizon_days",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    fn usage_tables(dates: &[NaiveDate]) -> Tables {
+        let mut tables = Tables::empty();
+        let n = dates.len();
+        tables.usage = DataFrame::new(
+            n,
+            vec![
+                Series::new("account_id".into(), vec!["a"; n]).into(),
+                Series::new("date".into(), dates.to_vec()).into(),
+                Series::new("metric".into(), vec!["active_users"; n]).into(),
+                Series::new("value".into(), vec![1.0; n]).into(),
+            ],
+        )
+        .unwrap();
+        tables
+    }
+
+    #[test]
+    fn observation_starts_after_warmup() {
+        // Usage from 2024-01-15 to 2024-09-30: the first observed month-end
+        // is three months after January, 2024-04-30.
+        let tables = usage_tables(&[date(2024, 1, 15), date(2024, 9, 30)]);
+        let range = observation_range(&tables, &ModelConfig::default()).unwrap();
+        assert_eq!(range, (date(2024, 4, 30), date(2024, 9, 30)));
+    }
+
+    #[test]
+    fn later_outcome_extends_history_end() {
+        let mut tables = usage_tables(&[date(2024, 1, 15), date(2024, 9, 30)]);
+        tables.outcomes = outcomes(&[("a", date(2024, 10, 31), "renewed")]);
+        let range = observation_range(&tables, &ModelConfig::default()).unwrap();
+        assert_eq!(range.1, date(2024, 10, 31));
+    }
+
+    #[test]
+    fn history_shorter_than_warmup_is_rejected() {
+        let tables = usage_tables(&[date(2024, 1, 15), date(2024, 2, 29)]);
+        let err = observation_range(&tables, &ModelConfig::default()).unwrap_err();
+        assert!(matches!(err, ModelError::NoHistory { .. }), "{err}");
+        assert!(err.to_string().contains("2024-04-30"), "{err}");
+    }
+
+    #[test]
+    fn project_without_usage_is_rejected() {
+        let err = observation_range(&Tables::empty(), &ModelConfig::default()).unwrap_err();
+        assert_eq!(
+            err.to_string().lines().next().unwrap(),
+            "cannot build a training set: the usage table has no rows"
+        );
+    }
+
+    #[test]
+    fn snapshot_project_is_rejected() {
+        let mut tables = usage_tables(&[date(2024, 6, 30)]);
+        tables.meta.snapshot_date = Some(date(2024, 6, 30));
+        let err = observation_range(&tables, &ModelConfig::default()).unwrap_err();
+        assert_eq!(
+            err.to_string().lines().next().unwrap(),
+            "cannot build a training set: the project is a single snapshot taken on 2024-06-30"
+        );
+    }
 }
