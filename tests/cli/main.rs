@@ -18,3 +18,4 @@ fn version_prints_package_version() {
 }
 
 mod sim;
+mod train;

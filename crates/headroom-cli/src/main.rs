@@ -44,6 +44,8 @@ enum Command {
     Sim(cmd::sim::SimArgs),
     /// Train the churn and expansion models and evaluate them on held-out months.
     Train(cmd::train::TrainArgs),
+    /// Retrain month by month and report how the held-out metrics move.
+    Backtest(cmd::backtest::BacktestArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Command::Import(args) => cmd::import::run(&args),
         Command::Sim(args) => cmd::sim::run(args, cli.quiet),
         Command::Train(args) => cmd::train::run(&args),
+        Command::Backtest(args) => cmd::backtest::run(&args),
     };
 
     match result {

@@ -100,7 +100,9 @@ pub fn open_project(dir: &Path) -> anyhow::Result<OpenProject> {
     let config = ProjectConfig::load(dir)?;
     let features: FeatureOptions = config.section("features")?;
     let model: ModelConfig = config.section("model")?;
-    model.check()?;
+    model
+        .train_params()
+        .context("invalid [model] section in headroom.toml")?;
     let tables = Tables::read_project(dir)
         .with_context(|| format!("failed to read the tables of project {}", dir.display()))?;
     let store = Store::open_or_create(Store::project_dir(dir))?;
@@ -382,14 +384,24 @@ fn render_selection(out: &mut String, artifact: &ModelArtifact) {
             count(artifact.training.rows)
         )
     };
-    let _ = writeln!(
-        out,
-        "  L2 penalty {} chosen from {} candidates on {} time-ordered folds (mean validation log loss {}){scaled}",
-        significant(selection.chosen_penalty),
-        selection.candidates.len(),
-        selection.folds.len(),
-        number(chosen.map(|c| c.mean_log_loss)),
-    );
+    if selection.candidates.len() == 1 {
+        let _ = writeln!(
+            out,
+            "  L2 penalty {} as configured (validation log loss {} on {} time-ordered folds)",
+            significant(selection.chosen_penalty),
+            number(chosen.map(|c| c.mean_log_loss)),
+            selection.folds.len(),
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  L2 penalty {} chosen from {} candidates on {} time-ordered folds (mean validation log loss {}){scaled}",
+            significant(selection.chosen_penalty),
+            selection.candidates.len(),
+            selection.folds.len(),
+            number(chosen.map(|c| c.mean_log_loss)),
+        );
+    }
     let _ = writeln!(
         out,
         "  threshold {:.3} ({})",
