@@ -47,8 +47,8 @@ pub fn run(args: &BacktestArgs) -> anyhow::Result<()> {
             args.to.format("%Y-%m")
         );
     }
-    let project = open_project(&args.project)?;
-    let set = build_training_set(&project.tables, &project.features, &project.model)
+    let opened = open_project(&args.project)?;
+    let set = build_training_set(&opened.project.tables, &opened.features, &opened.model)
         .context("failed to build the training set")?;
     print!("{}", render_set(&set));
 
