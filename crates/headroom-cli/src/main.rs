@@ -45,6 +45,10 @@ enum Command {
     // The help text of these two comes from their argument structs.
     Score(cmd::score::ScoreArgs),
     Account(cmd::account::AccountArgs),
+    /// Train the churn and expansion models and evaluate them on held-out months.
+    Train(cmd::train::TrainArgs),
+    /// Retrain month by month and report how the held-out metrics move.
+    Backtest(cmd::backtest::BacktestArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +67,8 @@ fn main() -> ExitCode {
         Command::Sim(args) => cmd::sim::run(args, cli.quiet),
         Command::Score(args) => cmd::score::run(args, cli.quiet),
         Command::Account(args) => cmd::account::run(args, cli.quiet),
+        Command::Train(args) => cmd::train::run(&args),
+        Command::Backtest(args) => cmd::backtest::run(&args),
     };
 
     match result {

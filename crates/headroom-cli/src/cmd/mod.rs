@@ -2,11 +2,13 @@
 //! helpers they share: logging setup and error reporting.
 
 pub mod account;
+pub mod backtest;
 pub mod features;
 pub mod import;
 pub mod score;
 pub mod sim;
 pub mod store;
+pub mod train;
 pub mod validate;
 
 use std::process::ExitCode;
