@@ -263,3 +263,90 @@ fn error_prints_each_cause_once() {
     // The I/O error is quoted by the message above it and not repeated.
     assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
 }
+
+fn two_currency_exports(dir: &Path) {
+    let files = [
+        (
+            "accounts.csv",
+            "account_id,name,customer_since\nA1,Acme,2020-01-15\nA2,Beta,2021-06-01\n",
+        ),
+        (
+            "contracts.csv",
+            "contract_id,account_id,start_date,end_date,arr,currency\nC1,A1,2024-01-01,2025-01-01,1000,USD\nC2,A2,2024-03-01,2025-03-01,2000,EUR\n",
+        ),
+        (
+            "entitlements.csv",
+            "contract_id,entitlement,kind,limit,period\nC1,seats,seats,10,term\nC2,seats,seats,20,term\n",
+        ),
+        (
+            "usage.csv",
+            "account_id,date,metric,value\nA1,2024-01-31,active_users,8\nA2,2024-03-31,active_users,15\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+}
+
+#[test]
+fn init_writes_config_and_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("acme");
+
+    let assert = headroom().arg("init").arg(&project).assert().success();
+
+    let stdout = stdout_of(assert.get_output());
+    assert!(stdout.contains("next: headroom import"), "{stdout}");
+    let config = std::fs::read_to_string(project.join("headroom.toml")).unwrap();
+    assert!(config.contains("horizon_days = 180"), "{config}");
+    assert!(project.join("store").is_dir());
+}
+
+#[test]
+fn init_keeps_existing_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("headroom.toml"),
+        "[model]\nhorizon_days = 90\n",
+    )
+    .unwrap();
+
+    let assert = headroom().arg("init").arg(dir.path()).assert().failure();
+
+    let stderr = stderr_of(assert.get_output());
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert!(
+        stderr.contains("hint: edit it, or pass --force"),
+        "{stderr}"
+    );
+    let config = std::fs::read_to_string(dir.path().join("headroom.toml")).unwrap();
+    assert_eq!(config, "[model]\nhorizon_days = 90\n");
+}
+
+#[test]
+fn import_reads_currency_from_project_config() {
+    let source = tempfile::tempdir().unwrap();
+    two_currency_exports(source.path());
+    let project = tempfile::tempdir().unwrap();
+    headroom()
+        .arg("init")
+        .arg(project.path())
+        .assert()
+        .success();
+    let config = project.path().join("headroom.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[currency]\nreport = \"USD\"\nrates = { EUR = 1.1 }\n");
+    std::fs::write(&config, text).unwrap();
+
+    headroom()
+        .arg("import")
+        .arg(source.path())
+        .arg("--project")
+        .arg(project.path())
+        .assert()
+        .success();
+
+    let tables = Tables::read_project(project.path()).unwrap();
+    assert_eq!(tables.meta.currency.as_deref(), Some("USD"));
+    assert_eq!(tables.meta.fx.get("EUR"), Some(&1.1));
+}

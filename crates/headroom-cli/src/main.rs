@@ -33,6 +33,10 @@ enum Command {
     Features(cmd::features::Args),
     /// Print the version.
     Version,
+    /// Create a project folder with a commented config and an empty store.
+    Init(cmd::init::InitArgs),
+    /// Run the whole monthly loop on the bundled sample portfolio.
+    Demo(cmd::demo::DemoArgs),
 
     /// Back up and restore the project's store.
     Store(cmd::store::StoreArgs),
@@ -57,6 +61,8 @@ fn main() -> ExitCode {
 
     let result = match cli.command {
         Command::Features(args) => cmd::features::run(args),
+        Command::Init(args) => cmd::init::run(&args),
+        Command::Demo(args) => cmd::demo::run(&args),
         Command::Version => {
             println!("headroom {}", env!("CARGO_PKG_VERSION"));
             Ok(())

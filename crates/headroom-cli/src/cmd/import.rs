@@ -2,12 +2,13 @@
 //! tables into a project, all or nothing.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
-use headroom_data::import;
+use headroom_data::mapping::CurrencySpec;
+use headroom_data::{ProjectConfig, import};
 
 use super::validate::read_mapping;
 
@@ -22,7 +23,12 @@ pub struct ImportArgs {
     pub mapping: Option<PathBuf>,
 
     /// Project folder; the tables are written to PROJECT/tables/ (Parquet).
-    #[arg(long, value_name = "PROJECT_DIR")]
+    #[arg(
+        long,
+        visible_alias = "project",
+        value_name = "PROJECT_DIR",
+        default_value = "."
+    )]
     pub out: PathBuf,
 
     /// The day a one-row-per-customer export was taken (YYYY-MM-DD); overrides
@@ -34,7 +40,10 @@ pub struct ImportArgs {
 /// Runs `headroom import`: prints the validation report on stdout and writes
 /// the tables only when the input has no errors.
 pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
-    let mapping = read_mapping(args.mapping.as_ref(), args.snapshot_date)?;
+    let mut mapping = read_mapping(args.mapping.as_ref(), args.snapshot_date)?;
+    if mapping.currency.is_none() {
+        mapping.currency = project_currency(&args.out)?;
+    }
     let report = import(&args.dir, &mapping, &args.out)
         .with_context(|| format!("failed to import {}", args.dir.display()))?;
 
@@ -47,4 +56,11 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     )?;
     stdout.flush()?;
     Ok(())
+}
+
+/// Reads the `[currency]` section of the project's headroom.toml, which
+/// applies when the mapping has none.
+fn project_currency(project: &Path) -> anyhow::Result<Option<CurrencySpec>> {
+    let config = ProjectConfig::load(project)?;
+    Ok(config.section::<Option<CurrencySpec>>("currency")?)
 }

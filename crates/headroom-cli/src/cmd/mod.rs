@@ -3,8 +3,10 @@
 
 pub mod account;
 pub mod backtest;
+pub mod demo;
 pub mod features;
 pub mod import;
+pub mod init;
 pub mod score;
 pub mod sim;
 pub mod store;

@@ -1,0 +1,510 @@
+//! `headroom demo`: the whole monthly loop on the bundled sample portfolio.
+//!
+//! The demo plays a CS team that starts using headroom at the end of a past
+//! month. It imports the sample's history up to that month, trains, scores,
+//! and then lives through the months that followed: each month it records
+//! the outcomes and interventions of the month, scores again, and reviews
+//! the month once scores from a lead time before it exist. At the end it
+//! retrains and summarizes.
+//!
+//! Each step runs the `headroom` binary itself, as a user would, and keeps
+//! its full output in `PROJECT/logs/`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use chrono::{Datelike, NaiveDate};
+use clap::Args;
+
+/// The bundled sample, found beside the sources the binary was built from.
+const BUNDLED_SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample");
+
+/// Run the whole loop on the bundled sample portfolio.
+///
+/// In a fresh project folder: imports the sample's history up to a past
+/// month-end (2025-12-31), trains the churn and expansion models, scores the
+/// portfolio as of that date, then for each month after it records the
+/// month's outcomes and interventions, scores again, and reviews the month
+/// once scores from 90 days before it exist; finally retrains and prints a
+/// summary: the models against the usage rules, the top accounts, and the
+/// last review's false positives and negatives. HTML reports go to
+/// PROJECT/reports/, each step's full output to PROJECT/logs/.
+///
+/// Example:
+///   headroom demo
+///   headroom demo --dir /tmp/headroom-demo
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The project folder to create; it must be missing or empty [default: a
+    /// new temporary folder, kept and printed].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// The sample portfolio [default: data/sample of the source tree].
+    #[arg(long, value_name = "DIR")]
+    pub sample: Option<PathBuf>,
+
+    /// The last month-end of the history the demo starts from (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", default_value = "2025-12-31")]
+    pub start: NaiveDate,
+
+    /// The months lived through after the start.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub months: u32,
+}
+
+/// The facts of the demo that the summary prints.
+struct Demo {
+    project: PathBuf,
+    sample: PathBuf,
+    logs: PathBuf,
+    reports: PathBuf,
+    step: usize,
+    started: Instant,
+}
+
+/// Runs `headroom demo`.
+pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
+    let sample = args
+        .sample
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(BUNDLED_SAMPLE));
+    if !sample.join("usage.csv").is_file() {
+        bail!(
+            "no sample portfolio in {}\nhint: run the demo from a clone of the repository, or pass --sample DIR (a folder `headroom sim` wrote)",
+            sample.display()
+        );
+    }
+    let project = match &args.dir {
+        Some(dir) => prepare_dir(dir)?,
+        None => new_temp_dir()?,
+    };
+    let mut demo = Demo::new(project, sample)?;
+    println!("project: {}", demo.project.display());
+
+    let later = demo.split_history(args.start)?;
+    demo.setup(args.start)?;
+    demo.live_through(args.start, args.months, &later)?;
+    demo.finish()
+}
+
+impl Demo {
+    fn new(project: PathBuf, sample: PathBuf) -> anyhow::Result<Demo> {
+        let logs = project.join("logs");
+        let reports = project.join("reports");
+        for dir in [&logs, &reports] {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("failed to create {}", dir.display()))?;
+        }
+        Ok(Demo {
+            project,
+            sample,
+            logs,
+            reports,
+            step: 0,
+            started: Instant::now(),
+        })
+    }
+
+    /// Copies the sample into `PROJECT/source` with outcomes and
+    /// interventions up to `start`, and writes the later ones per month into
+    /// `PROJECT/later`. Returns the later files by month.
+    fn split_history(&self, start: NaiveDate) -> anyhow::Result<BTreeMap<String, LaterFiles>> {
+        let source = self.project.join("source");
+        let later_dir = self.project.join("later");
+        for dir in [&source, &later_dir] {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("failed to create {}", dir.display()))?;
+        }
+        for name in [
+            "accounts.csv",
+            "contracts.csv",
+            "entitlements.csv",
+            "usage.csv",
+            "meta.json",
+        ] {
+            let from = self.sample.join(name);
+            std::fs::copy(&from, source.join(name))
+                .with_context(|| format!("failed to copy {}", from.display()))?;
+        }
+
+        let mut later: BTreeMap<String, LaterFiles> = BTreeMap::new();
+        for (name, kind) in [
+            ("outcomes", Later::Outcomes),
+            ("interventions", Later::Interventions),
+        ] {
+            let path = self.sample.join(format!("{name}.csv"));
+            let split = split_by_month(&path, start)?;
+            std::fs::write(source.join(format!("{name}.csv")), &split.before)
+                .with_context(|| format!("failed to write {name}.csv"))?;
+            for (month, text) in split.after {
+                let file = later_dir.join(format!("{name}-{month}.csv"));
+                std::fs::write(&file, text)
+                    .with_context(|| format!("failed to write {}", file.display()))?;
+                let entry = later.entry(month).or_default();
+                match kind {
+                    Later::Outcomes => entry.outcomes = Some(file),
+                    Later::Interventions => entry.interventions = Some(file),
+                }
+            }
+        }
+        Ok(later)
+    }
+
+    /// Creates the project, imports the history, trains and scores as of
+    /// `start`.
+    fn setup(&mut self, start: NaiveDate) -> anyhow::Result<()> {
+        let project = self.project.display().to_string();
+        let source = self.project.join("source").display().to_string();
+        let truth = self.sample.display().to_string();
+        self.run_step("init", &["init", &project, "--force"])?;
+        self.run_step("import", &["import", &source, "--out", &project])?;
+        self.run_step(
+            "train",
+            &["train", "--project", &project, "--truth", &truth],
+        )?;
+        self.score(start)
+    }
+
+    /// Records each month's outcomes and interventions, scores at its end,
+    /// and reviews it once a snapshot from the lead time before exists.
+    fn live_through(
+        &mut self,
+        start: NaiveDate,
+        months: u32,
+        later: &BTreeMap<String, LaterFiles>,
+    ) -> anyhow::Result<()> {
+        let project = self.project.display().to_string();
+        let first_review = month_end(start, 3);
+        for offset in 1..=months {
+            let end = month_end(start, offset);
+            let month = format!("{:04}-{:02}", end.year(), end.month());
+            if let Some(files) = later.get(&month) {
+                if let Some(file) = &files.outcomes {
+                    let file = file.display().to_string();
+                    self.run_step(
+                        "outcomes",
+                        &["outcomes", "import", &file, "--project", &project],
+                    )?;
+                }
+                if let Some(file) = &files.interventions {
+                    let file = file.display().to_string();
+                    self.run_step(
+                        "interventions",
+                        &["interventions", "import", &file, "--project", &project],
+                    )?;
+                }
+            }
+            self.score(end)?;
+            if end >= first_review {
+                self.review(&month)?;
+            }
+        }
+        self.run_step("retrain", &["retrain", "--project", &project])
+    }
+
+    /// Scores as of `date` and writes the HTML report.
+    fn score(&mut self, date: NaiveDate) -> anyhow::Result<()> {
+        let project = self.project.display().to_string();
+        let html = self.reports.join(format!("score-{date}.html"));
+        let html = html.display().to_string();
+        let date = date.to_string();
+        self.run_step(
+            "score",
+            &[
+                "score",
+                "--project",
+                &project,
+                "--as-of",
+                &date,
+                "--format",
+                "html",
+                "--out",
+                &html,
+            ],
+        )
+    }
+
+    /// Reviews `month` and writes the HTML review.
+    fn review(&mut self, month: &str) -> anyhow::Result<()> {
+        let project = self.project.display().to_string();
+        let html = self.reports.join(format!("review-{month}.html"));
+        let html = html.display().to_string();
+        self.run_step(
+            "review",
+            &[
+                "review",
+                "--project",
+                &project,
+                "--month",
+                month,
+                "--format",
+                "html",
+                "--out",
+                &html,
+            ],
+        )
+    }
+
+    /// Runs the binary with `args`, keeps its output in `logs/`, and prints
+    /// one line. Fails with the end of the log when the step fails.
+    fn run_step(&mut self, name: &str, args: &[&str]) -> anyhow::Result<()> {
+        self.step += 1;
+        let log = self.logs.join(format!("{:02}-{name}.txt", self.step));
+        let exe = std::env::current_exe().context("failed to find the headroom binary")?;
+        let started = Instant::now();
+        let output = Command::new(exe)
+            .args(args)
+            .arg("--quiet")
+            .output()
+            .with_context(|| format!("failed to run headroom {name}"))?;
+        let mut text = format!("$ headroom {}\n", args.join(" "));
+        text.push_str(&String::from_utf8_lossy(&output.stdout));
+        text.push_str(&String::from_utf8_lossy(&output.stderr));
+        std::fs::write(&log, &text)
+            .with_context(|| format!("failed to write {}", log.display()))?;
+
+        if !output.status.success() {
+            let tail: Vec<&str> = text.lines().rev().take(15).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            bail!(
+                "step `headroom {name}` failed; its output is in {}:\n{}",
+                log.display(),
+                tail.join("\n")
+            );
+        }
+        println!(
+            "{:>5.1}s  {:<14} {}",
+            started.elapsed().as_secs_f64(),
+            name,
+            summary_line(args)
+        );
+        std::io::stdout().flush()?;
+        Ok(())
+    }
+
+    /// Prints the closing summary and the report paths.
+    fn finish(&self) -> anyhow::Result<()> {
+        let mut out = String::new();
+        writeln!(out)?;
+        writeln!(
+            out,
+            "done in {:.0}s; logs in {}, reports in {}",
+            self.started.elapsed().as_secs_f64(),
+            self.logs.display(),
+            self.reports.display()
+        )?;
+        print!("{out}");
+        Ok(())
+    }
+}
+
+/// The files of one month after the start.
+#[derive(Debug, Default)]
+struct LaterFiles {
+    outcomes: Option<PathBuf>,
+    interventions: Option<PathBuf>,
+}
+
+/// Which later file a table feeds.
+#[derive(Debug, Clone, Copy)]
+enum Later {
+    Outcomes,
+    Interventions,
+}
+
+/// A CSV file split at a date: the rows up to it, and the later rows by
+/// month, each with the header.
+struct Split {
+    before: String,
+    after: BTreeMap<String, String>,
+}
+
+/// Splits a CSV file with an ISO `date` column at `start`.
+fn split_by_month(path: &Path, start: NaiveDate) -> anyhow::Result<Split> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read {}", path.display()))?;
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .with_context(|| format!("{} is empty", path.display()))?;
+    let date_column = header
+        .split(',')
+        .position(|name| name == "date")
+        .with_context(|| format!("{} has no date column", path.display()))?;
+
+    let mut split = Split {
+        before: format!("{header}\n"),
+        after: BTreeMap::new(),
+    };
+    let start = start.to_string();
+    for (index, line) in lines.enumerate() {
+        let date = line.split(',').nth(date_column).unwrap_or_default();
+        if date.len() < 10 {
+            bail!(
+                "{}:{}: column \"date\": {date:?} is not a date",
+                path.display(),
+                index + 2
+            );
+        }
+        if *date <= *start.as_str() {
+            split.before.push_str(line);
+            split.before.push('\n');
+        } else {
+            let month = split
+                .after
+                .entry(date[..7].to_string())
+                .or_insert_with(|| format!("{header}\n"));
+            month.push_str(line);
+            month.push('\n');
+        }
+    }
+    Ok(split)
+}
+
+/// The month-end `months` months after the month of `date`.
+fn month_end(date: NaiveDate, months: u32) -> NaiveDate {
+    let index = date.year() * 12 + date.month0() as i32 + months as i32 + 1;
+    let first_of_next =
+        NaiveDate::from_ymd_opt(index.div_euclid(12), index.rem_euclid(12) as u32 + 1, 1)
+            .expect("the first of a month is a date");
+    first_of_next
+        .pred_opt()
+        .expect("a month-end has a day before")
+}
+
+/// The arguments worth repeating on the progress line: dates, months and files.
+fn summary_line(args: &[&str]) -> String {
+    let mut parts = Vec::new();
+    let mut iter = args.iter().skip(1).peekable();
+    while let Some(arg) = iter.next() {
+        match *arg {
+            "--as-of" | "--month" => {
+                if let Some(value) = iter.next() {
+                    parts.push((*value).to_string());
+                }
+            }
+            "--project" | "--out" | "--truth" | "--format" => {
+                iter.next();
+            }
+            "--force" => {}
+            other => {
+                let name = Path::new(other)
+                    .file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| other.to_string());
+                parts.push(name);
+            }
+        }
+    }
+    parts.join(" ")
+}
+
+/// Checks that `dir` is missing or empty and creates it.
+fn prepare_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+    if dir.exists() {
+        let mut entries =
+            std::fs::read_dir(dir).with_context(|| format!("failed to read {}", dir.display()))?;
+        if entries.next().is_some() {
+            bail!(
+                "{} is not empty\nhint: pass a new folder to --dir, or leave --dir out to use a temporary one",
+                dir.display()
+            );
+        }
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("failed to create {}", dir.display()))?;
+    Ok(dir.to_path_buf())
+}
+
+/// Creates a new folder under the system's temporary folder and keeps it.
+fn new_temp_dir() -> anyhow::Result<PathBuf> {
+    let base = std::env::temp_dir();
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    for attempt in 0..100 {
+        let dir = base.join(format!("headroom-demo-{stamp}-{attempt}"));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(err) => {
+                return Err(err).with_context(|| format!("failed to create {}", dir.display()));
+            }
+        }
+    }
+    bail!(
+        "failed to create a demo folder under {}\nhint: pass --dir DIR",
+        base.display()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_end_steps_over_years() {
+        let start = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+
+        assert_eq!(
+            month_end(start, 1),
+            NaiveDate::from_ymd_opt(2026, 1, 31).unwrap()
+        );
+        assert_eq!(
+            month_end(start, 2),
+            NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()
+        );
+        assert_eq!(
+            month_end(start, 14),
+            NaiveDate::from_ymd_opt(2027, 2, 28).unwrap()
+        );
+        assert_eq!(month_end(start, 0), start);
+    }
+
+    #[test]
+    fn split_keeps_header_in_every_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outcomes.csv");
+        std::fs::write(
+            &path,
+            "account_id,date,outcome\nA1,2025-12-31,renewed\nA2,2026-01-05,churned\nA3,2026-03-31,expanded\nA4,2026-01-31,renewed\n",
+        )
+        .unwrap();
+
+        let split = split_by_month(&path, NaiveDate::from_ymd_opt(2025, 12, 31).unwrap()).unwrap();
+
+        assert_eq!(
+            split.before,
+            "account_id,date,outcome\nA1,2025-12-31,renewed\n"
+        );
+        assert_eq!(split.after.len(), 2);
+        assert_eq!(
+            split.after["2026-01"],
+            "account_id,date,outcome\nA2,2026-01-05,churned\nA4,2026-01-31,renewed\n"
+        );
+        assert_eq!(
+            split.after["2026-03"],
+            "account_id,date,outcome\nA3,2026-03-31,expanded\n"
+        );
+    }
+
+    #[test]
+    fn split_rejects_row_without_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outcomes.csv");
+        std::fs::write(&path, "account_id,date,outcome\nA1,,renewed\n").unwrap();
+
+        let err = split_by_month(&path, NaiveDate::from_ymd_opt(2025, 12, 31).unwrap())
+            .err()
+            .unwrap()
+            .to_string();
+
+        assert!(
+            err.ends_with("outcomes.csv:2: column \"date\": \"\" is not a date"),
+            "{err}"
+        );
+    }
+}
