@@ -111,27 +111,12 @@ impl Demo {
         })
     }
 
-    /// Copies the sample into `PROJECT/source` with outcomes and
-    /// interventions up to `start`, and writes the later ones per month into
-    /// `PROJECT/later`. Returns the later files by month.
+    /// Writes the later outcomes and interventions per month into
+    /// `PROJECT/later` and returns them by month.
     fn split_history(&self, start: NaiveDate) -> anyhow::Result<BTreeMap<String, LaterFiles>> {
-        let source = self.project.join("source");
         let later_dir = self.project.join("later");
-        for dir in [&source, &later_dir] {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("failed to create {}", dir.display()))?;
-        }
-        for name in [
-            "accounts.csv",
-            "contracts.csv",
-            "entitlements.csv",
-            "usage.csv",
-            "meta.json",
-        ] {
-            let from = self.sample.join(name);
-            std::fs::copy(&from, source.join(name))
-                .with_context(|| format!("failed to copy {}", from.display()))?;
-        }
+        std::fs::create_dir_all(&later_dir)
+            .with_context(|| format!("failed to create {}", later_dir.display()))?;
 
         let mut later: BTreeMap<String, LaterFiles> = BTreeMap::new();
         for (name, kind) in [
@@ -140,8 +125,6 @@ impl Demo {
         ] {
             let path = self.sample.join(format!("{name}.csv"));
             let split = split_by_month(&path, start)?;
-            std::fs::write(source.join(format!("{name}.csv")), &split.before)
-                .with_context(|| format!("failed to write {name}.csv"))?;
             for (month, text) in split.after {
                 let file = later_dir.join(format!("{name}-{month}.csv"));
                 std::fs::write(&file, text)
@@ -156,14 +139,80 @@ impl Demo {
         Ok(later)
     }
 
+    /// Writes `PROJECT/source`: the exports a team would have at `as_of`.
+    /// Accounts, contracts, entitlements and usage are cut at `as_of`;
+    /// outcomes and interventions at `start`, because the later ones reach
+    /// the project through `headroom outcomes import` and `headroom
+    /// interventions import`.
+    fn write_source(&self, as_of: NaiveDate, start: NaiveDate) -> anyhow::Result<()> {
+        let source = self.project.join("source");
+        std::fs::create_dir_all(&source)
+            .with_context(|| format!("failed to create {}", source.display()))?;
+        let as_of = as_of.to_string();
+        let start = start.to_string();
+
+        let on_or_before = |limit: &str| {
+            let limit = limit.to_string();
+            move |value: &str| value <= limit.as_str()
+        };
+        filter_csv(
+            &self.sample,
+            &source,
+            "accounts",
+            "customer_since",
+            on_or_before(&as_of),
+        )?;
+        let contracts = filter_csv(
+            &self.sample,
+            &source,
+            "contracts",
+            "start_date",
+            on_or_before(&as_of),
+        )?;
+        let kept: std::collections::HashSet<String> = contracts.into_iter().collect();
+        filter_csv(
+            &self.sample,
+            &source,
+            "entitlements",
+            "contract_id",
+            |id: &str| kept.contains(id),
+        )?;
+        filter_csv(&self.sample, &source, "usage", "date", on_or_before(&as_of))?;
+        filter_csv(
+            &self.sample,
+            &source,
+            "outcomes",
+            "date",
+            on_or_before(&start),
+        )?;
+        filter_csv(
+            &self.sample,
+            &source,
+            "interventions",
+            "date",
+            on_or_before(&start),
+        )?;
+        let meta = self.sample.join("meta.json");
+        std::fs::copy(&meta, source.join("meta.json"))
+            .with_context(|| format!("failed to copy {}", meta.display()))?;
+        Ok(())
+    }
+
+    /// Writes the exports as of `as_of` and imports them into the project.
+    fn import(&mut self, as_of: NaiveDate, start: NaiveDate) -> anyhow::Result<()> {
+        self.write_source(as_of, start)?;
+        let project = self.project.display().to_string();
+        let source = self.project.join("source").display().to_string();
+        self.run_step("import", &["import", &source, "--out", &project])
+    }
+
     /// Creates the project, imports the history, trains and scores as of
     /// `start`.
     fn setup(&mut self, start: NaiveDate) -> anyhow::Result<()> {
         let project = self.project.display().to_string();
-        let source = self.project.join("source").display().to_string();
         let truth = self.sample.display().to_string();
         self.run_step("init", &["init", &project, "--force"])?;
-        self.run_step("import", &["import", &source, "--out", &project])?;
+        self.import(start, start)?;
         self.run_step(
             "train",
             &["train", "--project", &project, "--truth", &truth],
@@ -184,6 +233,7 @@ impl Demo {
         for offset in 1..=months {
             let end = month_end(start, offset);
             let month = format!("{:04}-{:02}", end.year(), end.month());
+            self.import(end, start)?;
             if let Some(files) = later.get(&month) {
                 if let Some(file) = &files.outcomes {
                     let file = file.display().to_string();
@@ -333,8 +383,8 @@ fn split_by_month(path: &Path, start: NaiveDate) -> anyhow::Result<Split> {
     let header = lines
         .next()
         .with_context(|| format!("{} is empty", path.display()))?;
-    let date_column = header
-        .split(',')
+    let date_column = split_fields(header)
+        .iter()
         .position(|name| name == "date")
         .with_context(|| format!("{} has no date column", path.display()))?;
 
@@ -344,7 +394,11 @@ fn split_by_month(path: &Path, start: NaiveDate) -> anyhow::Result<Split> {
     };
     let start = start.to_string();
     for (index, line) in lines.enumerate() {
-        let date = line.split(',').nth(date_column).unwrap_or_default();
+        let fields = split_fields(line);
+        let date = fields
+            .get(date_column)
+            .map(String::as_str)
+            .unwrap_or_default();
         if date.len() < 10 {
             bail!(
                 "{}:{}: column \"date\": {date:?} is not a date",
@@ -365,6 +419,64 @@ fn split_by_month(path: &Path, start: NaiveDate) -> anyhow::Result<Split> {
         }
     }
     Ok(split)
+}
+
+/// Copies `from/NAME.csv` to `to/NAME.csv` with the rows whose `column`
+/// passes `keep`, and returns the first field of each kept row.
+fn filter_csv(
+    from: &Path,
+    to: &Path,
+    name: &str,
+    column: &str,
+    keep: impl Fn(&str) -> bool,
+) -> anyhow::Result<Vec<String>> {
+    let path = from.join(format!("{name}.csv"));
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("failed to read {}", path.display()))?;
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .with_context(|| format!("{} is empty", path.display()))?;
+    let index = split_fields(header)
+        .iter()
+        .position(|field| field == column)
+        .with_context(|| format!("{} has no column {column:?}", path.display()))?;
+
+    let mut out = format!("{header}\n");
+    let mut firsts = Vec::new();
+    for line in lines {
+        let fields = split_fields(line);
+        if fields.get(index).is_some_and(|value| keep(value)) {
+            out.push_str(line);
+            out.push('\n');
+            firsts.push(fields.into_iter().next().unwrap_or_default());
+        }
+    }
+    let target = to.join(format!("{name}.csv"));
+    std::fs::write(&target, out)
+        .with_context(|| format!("failed to write {}", target.display()))?;
+    Ok(firsts)
+}
+
+/// Splits one CSV line into its fields, honouring double quotes.
+fn split_fields(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
 }
 
 /// The month-end `months` months after the month of `date`.
@@ -488,6 +600,15 @@ mod tests {
         assert_eq!(
             split.after["2026-03"],
             "account_id,date,outcome\nA3,2026-03-31,expanded\n"
+        );
+    }
+
+    #[test]
+    fn split_fields_honours_quotes() {
+        assert_eq!(split_fields("a,\"b, c\",d"), ["a", "b, c", "d"]);
+        assert_eq!(
+            split_fields("\"say \"\"hi\"\"\",,x"),
+            ["say \"hi\"", "", "x"]
         );
     }
 
