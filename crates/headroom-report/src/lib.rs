@@ -1,3 +1,5 @@
 //! From scores to decisions: segments, alerts, priorities, recommended actions
 //! and talking points, the monthly accuracy review, and the terminal, CSV, JSON
 //! and HTML renderings of them.
+
+pub mod project;

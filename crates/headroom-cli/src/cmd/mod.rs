@@ -41,9 +41,16 @@ pub fn report_error(err: &anyhow::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
 
-    eprintln!("error: {err}");
+    let mut printed = err.to_string();
+    eprintln!("error: {printed}");
     for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        // Most messages already quote their cause, so print only the new ones.
+        let text = cause.to_string();
+        if printed.contains(&text) {
+            continue;
+        }
+        eprintln!("  caused by: {text}");
+        printed.push_str(&text);
     }
     ExitCode::FAILURE
 }
