@@ -42,6 +42,12 @@ enum Command {
     Import(cmd::import::ImportArgs),
     /// Generate a synthetic portfolio with known mechanisms and its ground truth.
     Sim(cmd::sim::SimArgs),
+    /// Record real outcomes (renewed, churned, expanded, contracted).
+    Outcomes(cmd::outcomes::OutcomesArgs),
+    /// Record customer-success interventions.
+    Interventions(cmd::interventions::InterventionsArgs),
+    /// Record what account teams know about their accounts.
+    Notes(cmd::notes::NotesArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +64,9 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(&args),
         Command::Import(args) => cmd::import::run(&args),
         Command::Sim(args) => cmd::sim::run(args, cli.quiet),
+        Command::Outcomes(args) => cmd::outcomes::run(args),
+        Command::Interventions(args) => cmd::interventions::run(args),
+        Command::Notes(args) => cmd::notes::run(args),
     };
 
     match result {

@@ -66,7 +66,7 @@ pub fn load_table_file(
     let single = single_source_mapping(kind, file, mapping)?;
     let dir = match file.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
+        _ => PathBuf::new(),
     };
 
     let mut loader = Loader::new(&dir, &single);

@@ -2,4 +2,6 @@
 //! and talking points, the monthly accuracy review, and the terminal, CSV, JSON
 //! and HTML renderings of them.
 
+pub mod ledger;
 pub mod project;
+pub mod review;

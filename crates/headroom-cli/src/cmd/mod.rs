@@ -3,6 +3,9 @@
 
 pub mod features;
 pub mod import;
+pub mod interventions;
+pub mod notes;
+pub mod outcomes;
 pub mod sim;
 pub mod store;
 pub mod validate;

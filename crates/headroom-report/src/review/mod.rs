@@ -1,0 +1,5 @@
+//! The monthly accuracy review.
+
+mod month;
+
+pub use month::{Month, MonthError};
