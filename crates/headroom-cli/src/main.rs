@@ -48,6 +48,8 @@ enum Command {
     Interventions(cmd::interventions::InterventionsArgs),
     /// Record what account teams know about their accounts.
     Notes(cmd::notes::NotesArgs),
+    /// Review a month: the scores given then against the outcomes.
+    Review(cmd::review::ReviewArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Outcomes(args) => cmd::outcomes::run(args),
         Command::Interventions(args) => cmd::interventions::run(args),
         Command::Notes(args) => cmd::notes::run(args),
+        Command::Review(args) => cmd::review::run(args),
     };
 
     match result {

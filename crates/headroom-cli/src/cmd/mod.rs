@@ -6,6 +6,7 @@ pub mod import;
 pub mod interventions;
 pub mod notes;
 pub mod outcomes;
+pub mod review;
 pub mod sim;
 pub mod store;
 pub mod validate;

@@ -13,7 +13,7 @@
 
 mod check;
 mod error;
-mod rows;
+pub(crate) mod rows;
 
 use std::path::{Path, PathBuf};
 
