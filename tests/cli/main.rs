@@ -2,6 +2,7 @@
 
 mod data;
 mod features;
+mod feedback;
 mod store;
 
 use assert_cmd::Command;

@@ -50,6 +50,8 @@ enum Command {
     Notes(cmd::notes::NotesArgs),
     /// Review a month: the scores given then against the outcomes.
     Review(cmd::review::ReviewArgs),
+    /// List, inspect, promote and roll back registered models.
+    Models(cmd::models::ModelsArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Interventions(args) => cmd::interventions::run(args),
         Command::Notes(args) => cmd::notes::run(args),
         Command::Review(args) => cmd::review::run(args),
+        Command::Models(args) => cmd::models::run(args),
     };
 
     match result {

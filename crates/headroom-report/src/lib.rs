@@ -4,4 +4,5 @@
 
 pub mod ledger;
 pub mod project;
+pub mod retrain;
 pub mod review;

@@ -149,7 +149,10 @@ fn list(args: ListArgs) -> anyhow::Result<()> {
         writeln!(
             out,
             "{:<12} {:<12} {:<20} {}",
-            record.date, record.account_id, record.kind, record.source
+            record.date.to_string(),
+            record.account_id,
+            record.kind,
+            record.source
         )?;
     }
     writeln!(out, "{} intervention(s)", records.len())?;

@@ -4,6 +4,7 @@
 pub mod features;
 pub mod import;
 pub mod interventions;
+pub mod models;
 pub mod notes;
 pub mod outcomes;
 pub mod review;

@@ -129,11 +129,11 @@ fn list(args: ListArgs) -> anyhow::Result<()> {
         writeln!(
             out,
             "{:>4} {:<12} {:<11} {:<12} {:<12} {}",
-            note.id,
+            note.id.to_string(),
             note.account_id,
-            note.expectation,
-            note.created_at.date_naive(),
-            note.until,
+            note.expectation.as_str(),
+            note.created_at.date_naive().to_string(),
+            note.until.to_string(),
             note.text
         )?;
     }

@@ -177,9 +177,9 @@ fn list(args: ListArgs) -> anyhow::Result<()> {
         writeln!(
             out,
             "{:<12} {:<12} {:<11} {:>12} {:>12}  {}",
-            record.date,
+            record.date.to_string(),
             record.account_id,
-            record.outcome,
+            record.outcome.as_str(),
             amount(record.arr_before),
             amount(record.arr_after),
             record.source

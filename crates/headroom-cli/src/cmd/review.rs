@@ -1,4 +1,4 @@
-//! `headroom review`: the monthly accuracy review of what headroom said
+//! `headroom review`: the monthly accuracy review of the scores headroom gave
 //! against what happened.
 
 use std::io::Write;
@@ -15,14 +15,14 @@ use super::outcomes::open_project;
 ///
 /// For every account with an outcome in the month, the review takes the
 /// latest score snapshot dated at least [review] lead_days (default 90) before
-/// it. It reports the confusion matrix of the flags given then, the false
-/// positives and negatives with the scores and reasons of the time,
-/// precision, recall, ROC-AUC, Brier score and calibration for churn and
-/// expansion, the utilization rule side by side, the same per customer
-/// segment, the drift of the champions' inputs, their strongest predictors,
-/// the outcomes of flagged accounts with and without an intervention, the
-/// account notes' expectations, and a recommendation: keep, watch or
-/// retrain.
+/// it. For churn and expansion it reports the confusion matrix of the flags
+/// given then, the false positives and negatives with the scores and reasons
+/// of the time, and precision, recall, ROC-AUC, Brier score and calibration.
+/// The utilization rule stands beside them, and the figures repeat per
+/// customer segment. Then come the drift of the champions' inputs, their
+/// strongest predictors, the outcomes of flagged accounts with and without
+/// an intervention, the account notes' expectations, and a recommendation:
+/// keep, watch or retrain.
 #[derive(Debug, Args)]
 pub struct ReviewArgs {
     /// The month to review (YYYY-MM).

@@ -298,3 +298,189 @@ fn calibration_gap(review: &KindReview, settings: &ReviewSettings) -> Criterion 
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use headroom_model::ConfusionMatrix;
+
+    use super::*;
+    use crate::review::accuracy::{RuleReview, ScoreMetrics};
+    use crate::review::drift::drift_review;
+
+    /// A churn review of `scored` accounts, `positives` of them churned,
+    /// with the given ROC-AUCs and calibration.
+    fn review(
+        scored: usize,
+        positives: usize,
+        auc: f64,
+        rule_auc: f64,
+        reference: f64,
+    ) -> KindReview {
+        KindReview {
+            kind: ModelKind::Churn,
+            accounts: scored,
+            positives,
+            confusion: ConfusionMatrix::default(),
+            precision: None,
+            recall: None,
+            scores: ScoreMetrics {
+                scored,
+                positives,
+                roc_auc: Some(auc),
+                mean_predicted: Some(positives as f64 / scored as f64),
+                observed_rate: Some(positives as f64 / scored as f64),
+                ..ScoreMetrics::default()
+            },
+            reference_roc_auc: Some(reference),
+            rule: RuleReview {
+                column: "util_primary_3m".to_string(),
+                threshold: 0.4,
+                with_utilization: scored,
+                confusion: ConfusionMatrix::default(),
+                precision: None,
+                recall: None,
+                roc_auc: Some(rule_auc),
+            },
+            false_positives: Vec::new(),
+            false_negatives: Vec::new(),
+            segments: Vec::new(),
+        }
+    }
+
+    fn drift(psi: f64) -> DriftReview {
+        drift_review(
+            ModelKind::Churn,
+            "churn-1",
+            NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+            100,
+            vec![
+                ("util_primary_3m".to_string(), psi),
+                ("arr".to_string(), 0.9),
+            ],
+            &["util_primary_3m".to_string()],
+        )
+    }
+
+    fn action(review: &KindReview, drift: Option<&DriftReview>) -> Action {
+        let facts = [KindFacts {
+            review,
+            champion: Some("churn-1"),
+            drift,
+        }];
+        recommend(review.accounts, &facts, &ReviewSettings::default()).action
+    }
+
+    fn criterion<'a>(recommendation: &'a Recommendation, name: &str) -> &'a Criterion {
+        recommendation
+            .criteria
+            .iter()
+            .find(|c| c.name == name)
+            .expect("the criterion exists")
+    }
+
+    #[test]
+    fn steady_month_is_keep() {
+        let month = review(100, 15, 0.80, 0.70, 0.82);
+        assert_eq!(action(&month, Some(&drift(0.02))), Action::Keep);
+    }
+
+    #[test]
+    fn auc_drop_levels_pick_action() {
+        // Levels and values that binary floating point holds exactly, so the
+        // drops land on the levels: watch from 1/16, retrain from 1/8.
+        let settings = ReviewSettings {
+            auc_drop_watch: 0.0625,
+            auc_drop_retrain: 0.125,
+            ..ReviewSettings::default()
+        };
+        let cases = [
+            (0.75, Action::Keep),
+            (0.6875 + 0.015625, Action::Keep),
+            (0.6875, Action::Watch),
+            (0.625 + 0.015625, Action::Watch),
+            (0.625, Action::Retrain),
+        ];
+        for (auc, expected) in cases {
+            let month = review(100, 15, auc, 0.5, 0.75);
+            let facts = [KindFacts {
+                review: &month,
+                champion: Some("churn-1"),
+                drift: None,
+            }];
+            let found = recommend(100, &facts, &settings).action;
+            assert_eq!(found, expected, "ROC-AUC {auc}");
+        }
+    }
+
+    #[test]
+    fn auc_drop_needs_both_classes() {
+        // 4 churned accounts are fewer than the default 5 per class.
+        let month = review(100, 4, 0.50, 0.40, 0.82);
+        let facts = [KindFacts {
+            review: &month,
+            champion: Some("churn-1"),
+            drift: None,
+        }];
+        let recommendation = recommend(100, &facts, &ReviewSettings::default());
+        let drop = criterion(&recommendation, "churn ROC-AUC drop");
+        assert_eq!(drop.value, None);
+        assert_eq!(drop.action, Action::Keep);
+        assert_eq!(recommendation.action, Action::Keep);
+    }
+
+    #[test]
+    fn rule_beating_model_is_watch() {
+        let month = review(100, 15, 0.80, 0.81, 0.82);
+        assert_eq!(action(&month, None), Action::Watch);
+    }
+
+    #[test]
+    fn main_input_drift_picks_action() {
+        let month = review(100, 15, 0.80, 0.70, 0.82);
+        // The unlisted input arr drifts by 0.9 and is ignored: only main
+        // inputs count.
+        assert_eq!(action(&month, Some(&drift(0.09))), Action::Keep);
+        assert_eq!(action(&month, Some(&drift(0.10))), Action::Watch);
+        assert_eq!(action(&month, Some(&drift(0.25))), Action::Retrain);
+    }
+
+    #[test]
+    fn calibration_gap_is_watch() {
+        let mut month = review(100, 15, 0.80, 0.70, 0.82);
+        // 15% churned against a mean probability of 3%: a gap of 0.12.
+        month.scores.mean_predicted = Some(0.03);
+        let facts = [KindFacts {
+            review: &month,
+            champion: Some("churn-1"),
+            drift: None,
+        }];
+        let recommendation = recommend(100, &facts, &ReviewSettings::default());
+        let gap = criterion(
+            &recommendation,
+            "churn calibration gap (observed rate minus mean probability)",
+        );
+        assert!((gap.value.unwrap() - 0.12).abs() < 1e-12);
+        assert_eq!(gap.action, Action::Watch);
+        assert_eq!(recommendation.action, Action::Watch);
+    }
+
+    #[test]
+    fn small_month_is_watch() {
+        let month = review(19, 6, 0.80, 0.70, 0.82);
+        assert_eq!(action(&month, None), Action::Watch);
+    }
+
+    #[test]
+    fn missing_champion_is_retrain() {
+        let month = review(100, 15, 0.80, 0.70, 0.82);
+        let facts = [KindFacts {
+            review: &month,
+            champion: None,
+            drift: None,
+        }];
+        let recommendation = recommend(100, &facts, &ReviewSettings::default());
+        assert_eq!(recommendation.action, Action::Retrain);
+        assert_eq!(recommendation.rule, RULE);
+    }
+}
