@@ -519,3 +519,97 @@ fn review_renders_every_format() {
     let parsed: Review = serde_json::from_str(&json).unwrap();
     assert_eq!(parsed, review);
 }
+
+/// Fits a churn model on 40 rows of two inputs, `util_primary_3m` and
+/// `noise`, where churn follows low utilization.
+fn small_champion() -> headroom_model::ModelArtifact {
+    use headroom_model::{Dataset, FeatureMatrix, ModelKind, ParamGuard, RowKey, TrainParams};
+    let rows = 40;
+    let values = ndarray::Array2::from_shape_fn((rows, 2), |(i, j)| match j {
+        0 => 0.2 + 0.6 * ((i % 2) as f64) + 0.01 * (i % 5) as f64,
+        _ => ((i * 7) % 11) as f64 / 10.0,
+    });
+    let keys = (0..rows)
+        .map(|i| RowKey::new(format!("T{i}"), date("2025-01-31"), None))
+        .collect();
+    let names = vec!["util_primary_3m".to_string(), "noise".to_string()];
+    let labels = (0..rows).map(|i| i % 2 == 0 && i % 10 != 0).collect();
+    let features = FeatureMatrix::new(values, names, keys).unwrap();
+    let data = Dataset::new(ModelKind::Churn, features, labels).unwrap();
+    let params = TrainParams::default()
+        .penalties(vec![0.1])
+        .probe_separation(false)
+        .check()
+        .unwrap();
+    params.fit(&data, 0.1, 0.5).unwrap()
+}
+
+#[test]
+fn review_lists_champion_predictors() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = import_project(dir.path());
+    fill_store(&root);
+    let artifact = small_champion();
+    {
+        let project = Project::open(&root).unwrap();
+        project
+            .store
+            .register_model(headroom_store::NewModel {
+                version: "churn-small".to_string(),
+                kind: headroom_store::ModelKind::Churn,
+                artifact_json: artifact.to_json(),
+                trained_at: at("2025-05-01"),
+                metrics: serde_json::json!({}),
+            })
+            .unwrap();
+        project
+            .store
+            .promote(
+                headroom_store::ModelKind::Churn,
+                "churn-small",
+                headroom_store::DecisionRequest {
+                    reason: "first model of its kind".to_string(),
+                    at: at("2025-05-01"),
+                    metrics: None,
+                    champion_metrics: None,
+                },
+            )
+            .unwrap();
+        project.store.close().unwrap();
+    }
+
+    let project = Project::open(&root).unwrap();
+    let review = review_project(&project, "2025-10".parse().unwrap()).unwrap();
+
+    assert_eq!(review.champions.len(), 1);
+    let champion = &review.champions[0];
+    assert_eq!(champion.version, "churn-small");
+    // Ordered by absolute coefficient, each read from the artifact.
+    let mut expected: Vec<(String, f64)> = artifact
+        .preprocessing
+        .columns
+        .iter()
+        .map(|c| c.name.clone())
+        .zip(artifact.coefficients.iter().copied())
+        .collect();
+    expected.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    let found: Vec<(String, f64)> = champion
+        .predictors
+        .iter()
+        .map(|p| (p.column.clone(), p.coefficient))
+        .collect();
+    assert_eq!(found, expected);
+    assert_eq!(found[0].0, "util_primary_3m");
+    // Churn follows low utilization, so its coefficient is negative.
+    assert!(found[0].1 < 0.0, "{found:?}");
+    // The artifact was fitted without a held-out evaluation.
+    assert_eq!(review.churn.reference_roc_auc, None);
+    let criteria: Vec<&str> = review
+        .recommendation
+        .criteria
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(criteria.contains(&"churn ROC-AUC drop"), "{criteria:?}");
+    assert!(criteria.contains(&"expansion champion"), "{criteria:?}");
+}
