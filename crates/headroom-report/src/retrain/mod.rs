@@ -2,6 +2,12 @@
 //! with the champion on the same recent months, and promotes it only when it
 //! is better. Summaries describe registered models.
 
+mod decide;
+mod error;
+mod settings;
 mod summary;
 
+pub use decide::{Recorded, Verdict, WindowMetrics, decide, record};
+pub use error::RetrainError;
+pub use settings::RetrainSettings;
 pub use summary::{HeldOutMetrics, ModelSummary, held_out, summarize};
