@@ -52,6 +52,8 @@ enum Command {
     Review(cmd::review::ReviewArgs),
     /// List, inspect, promote and roll back registered models.
     Models(cmd::models::ModelsArgs),
+    /// Train the churn and expansion models and evaluate them on held-out months.
+    Train(cmd::train::TrainArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::Notes(args) => cmd::notes::run(args),
         Command::Review(args) => cmd::review::run(args),
         Command::Models(args) => cmd::models::run(args),
+        Command::Train(args) => cmd::train::run(&args),
     };
 
     match result {

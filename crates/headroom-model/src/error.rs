@@ -56,6 +56,18 @@ pub enum ModelError {
         "invalid positive-class weight 0: each positive row must count at least once\nhint: use 1 for no weighting or an integer such as 10"
     )]
     ZeroClassWeight,
+    /// A `[model]` setting that cannot work.
+    #[error("invalid [model] setting {name} = {value}: {reason}\nhint: {hint}")]
+    InvalidSetting {
+        /// The setting.
+        name: &'static str,
+        /// The rejected value.
+        value: String,
+        /// Why it is rejected.
+        reason: &'static str,
+        /// What to use instead.
+        hint: &'static str,
+    },
     /// Fold settings that cannot produce a validation fold.
     #[error("invalid fold setting {name} = {value}: {reason}\nhint: {hint}")]
     InvalidFoldSetting {
@@ -238,6 +250,37 @@ pub enum ModelError {
         train_last: NaiveDate,
         /// The class without rows.
         missing: &'static str,
+    },
+    /// The feature pipeline failed while building a training set.
+    #[error("failed to compute the training features: {source}")]
+    Features {
+        /// The feature-stage error.
+        #[source]
+        source: headroom_features::FeatureError,
+    },
+    /// The tables hold no history to train on.
+    #[error(
+        "cannot build a training set: {reason}\nhint: import usage and outcomes covering at least the warm-up months plus the horizon (about a year at the defaults)"
+    )]
+    NoHistory {
+        /// What is missing.
+        reason: String,
+    },
+    /// The held-out window leaves no month-end to train on.
+    #[error(
+        "cannot hold out {holdout_months} month-ends from {first_held_out}: the evaluated model may only train on rows observed on or before {train_until} (one {horizon_days}-day horizon earlier), and the first labelled month-end is {first_labelled}\nhint: lower holdout_months in the [model] section, or set it to 0 to train on everything without a held-out evaluation"
+    )]
+    HoldoutTooLong {
+        /// The requested held-out month-ends.
+        holdout_months: u32,
+        /// The first held-out month-end.
+        first_held_out: NaiveDate,
+        /// The last observation date the evaluated model may train on.
+        train_until: NaiveDate,
+        /// The horizon in days.
+        horizon_days: u32,
+        /// The first labelled month-end.
+        first_labelled: NaiveDate,
     },
     /// linfa-logistic failed to fit.
     #[error("logistic regression fit failed: {source}")]

@@ -10,6 +10,7 @@ pub mod outcomes;
 pub mod review;
 pub mod sim;
 pub mod store;
+pub mod train;
 pub mod validate;
 
 use std::process::ExitCode;
