@@ -48,7 +48,7 @@ fn import_project(dir: &Path) -> PathBuf {
         accounts.push_str(&format!("{id},Company {id},2024-01-01,{segment}\n"));
         contracts.push_str(&format!("C{id},{id},2025-01-01,2025-12-31,12000,USD\n"));
         entitlements.push_str(&format!("C{id},seats,seats,10,month,active_users,soft\n"));
-        for month in 1..=9 {
+        for month in 1..=10 {
             let end = headroom_report::review::Month { year: 2025, month }.last_day();
             usage.push_str(&format!("{id},{end},active_users,{seats}\n"));
         }
@@ -521,7 +521,7 @@ fn review_renders_every_format() {
 }
 
 /// Fits a churn model on 40 rows of two inputs, `util_primary_3m` and
-/// `noise`, where churn follows low utilization.
+/// `tenure_months`, where churn follows low utilization.
 fn small_champion() -> headroom_model::ModelArtifact {
     use headroom_model::{Dataset, FeatureMatrix, ModelKind, ParamGuard, RowKey, TrainParams};
     let rows = 40;
@@ -532,7 +532,7 @@ fn small_champion() -> headroom_model::ModelArtifact {
     let keys = (0..rows)
         .map(|i| RowKey::new(format!("T{i}"), date("2025-01-31"), None))
         .collect();
-    let names = vec!["util_primary_3m".to_string(), "noise".to_string()];
+    let names = vec!["util_primary_3m".to_string(), "tenure_months".to_string()];
     let labels = (0..rows).map(|i| i % 2 == 0 && i % 10 != 0).collect();
     let features = FeatureMatrix::new(values, names, keys).unwrap();
     let data = Dataset::new(ModelKind::Churn, features, labels).unwrap();
@@ -550,33 +550,7 @@ fn review_lists_champion_predictors() {
     let root = import_project(dir.path());
     fill_store(&root);
     let artifact = small_champion();
-    {
-        let project = Project::open(&root).unwrap();
-        project
-            .store
-            .register_model(headroom_store::NewModel {
-                version: "churn-small".to_string(),
-                kind: headroom_store::ModelKind::Churn,
-                artifact_json: artifact.to_json(),
-                trained_at: at("2025-05-01"),
-                metrics: serde_json::json!({}),
-            })
-            .unwrap();
-        project
-            .store
-            .promote(
-                headroom_store::ModelKind::Churn,
-                "churn-small",
-                headroom_store::DecisionRequest {
-                    reason: "first model of its kind".to_string(),
-                    at: at("2025-05-01"),
-                    metrics: None,
-                    champion_metrics: None,
-                },
-            )
-            .unwrap();
-        project.store.close().unwrap();
-    }
+    register_champion(&root, &artifact);
 
     let project = Project::open(&root).unwrap();
     let review = review_project(&project, "2025-10".parse().unwrap()).unwrap();
@@ -612,4 +586,114 @@ fn review_lists_champion_predictors() {
         .collect();
     assert!(criteria.contains(&"churn ROC-AUC drop"), "{criteria:?}");
     assert!(criteria.contains(&"expansion champion"), "{criteria:?}");
+}
+
+/// Registers `artifact` as the churn champion `churn-small`.
+fn register_champion(root: &Path, artifact: &headroom_model::ModelArtifact) {
+    {
+        let project = Project::open(&root).unwrap();
+        project
+            .store
+            .register_model(headroom_store::NewModel {
+                version: "churn-small".to_string(),
+                kind: headroom_store::ModelKind::Churn,
+                artifact_json: artifact.to_json(),
+                trained_at: at("2025-05-01"),
+                metrics: serde_json::json!({}),
+            })
+            .unwrap();
+        project
+            .store
+            .promote(
+                headroom_store::ModelKind::Churn,
+                "churn-small",
+                headroom_store::DecisionRequest {
+                    reason: "first model of its kind".to_string(),
+                    at: at("2025-05-01"),
+                    metrics: None,
+                    champion_metrics: None,
+                },
+            )
+            .unwrap();
+        project.store.close().unwrap();
+    }
+}
+
+#[test]
+fn review_drift_matches_hand_computed_psi() {
+    use headroom_model::{InputDistribution, InputProfile, InputSpec};
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = import_project(dir.path());
+    fill_store(&root);
+    let mut artifact = small_champion();
+    let names = vec!["util_primary_3m".to_string(), "tenure_months".to_string()];
+    artifact.inputs = Some(InputSpec::plain(names));
+    artifact.input_profile = Some(InputProfile {
+        rows: 40,
+        inputs: vec![
+            InputDistribution {
+                feature: "util_primary_3m".to_string(),
+                edges: vec![0.5],
+                shares: vec![0.5, 0.5],
+                missing_share: 0.0,
+            },
+            InputDistribution {
+                feature: "tenure_months".to_string(),
+                edges: vec![10.0],
+                shares: vec![0.2, 0.8],
+                missing_share: 0.0,
+            },
+        ],
+    });
+    register_champion(&root, &artifact);
+
+    let project = Project::open(&root).unwrap();
+    let review = review_project(&project, "2025-10".parse().unwrap()).unwrap();
+
+    assert_eq!(review.drift.len(), 1);
+    let drift = &review.drift[0];
+    // A1, A2 and A7 churned in October, so five accounts are active then.
+    assert_eq!(drift.accounts, 5);
+    assert_eq!(drift.as_of, date("2025-10-31"));
+    let psi = |feature: &str| {
+        drift
+            .inputs
+            .iter()
+            .find(|i| i.feature == feature)
+            .map(|i| i.psi)
+            .unwrap()
+    };
+    // util_primary_3m on 2025-10-31: A3's 0.3 falls in (-inf, 0.5]; A4 0.6,
+    // A5 0.9, A6 0.7 and A8 0.8 in (0.5, inf). Shares 1/5 and 4/5 against
+    // 1/2 and 1/2; the missing bin is 0 in both and adds 0.
+    // PSI = (0.2 - 0.5) ln(0.2 / 0.5) + (0.8 - 0.5) ln(0.8 / 0.5) = 0.3 ln 4.
+    let util = 0.3 * 4.0f64.ln();
+    assert!(
+        (psi("util_primary_3m") - util).abs() < 1e-12,
+        "{}",
+        psi("util_primary_3m")
+    );
+    // Every account has 21.98 months of tenure, all above 10: shares 0 and 1
+    // against 0.2 and 0.8, the empty bin counted as 0.0001.
+    // PSI = (0.0001 - 0.2) ln(0.0001 / 0.2) + (1 - 0.8) ln(1 / 0.8).
+    let tenure = (0.0001f64 - 0.2) * (0.0001f64 / 0.2).ln() + 0.2 * (1.0f64 / 0.8).ln();
+    assert!(
+        (psi("tenure_months") - tenure).abs() < 1e-12,
+        "{}",
+        psi("tenure_months")
+    );
+    // Highest PSI first; both inputs are main inputs of the champion.
+    assert_eq!(drift.inputs[0].feature, "tenure_months");
+    assert_eq!(drift.max_main_psi, Some(psi("tenure_months")));
+    let criterion = review
+        .recommendation
+        .criteria
+        .iter()
+        .find(|c| c.name.starts_with("churn input drift"))
+        .unwrap();
+    assert_eq!(criterion.action, Action::Retrain);
+    // The predictors carry the PSI of their input.
+    let predictor = &review.champions[0].predictors[0];
+    assert_eq!(predictor.psi, Some(psi(&predictor.feature)));
 }

@@ -30,7 +30,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use headroom_data::Tables;
 use headroom_features::FeatureOptions;
-use headroom_model::{ModelArtifact, ModelKind};
+use headroom_model::{ModelArtifact, ModelConfig, ModelKind};
 use headroom_store::Store;
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
@@ -50,9 +50,6 @@ pub use month::{Month, MonthError};
 pub use predictors::{ChampionPredictors, Predictor, direction, strongest_predictors};
 pub use recommend::{Action, Criterion, KindFacts, RULE, Recommendation, recommend};
 pub use settings::ReviewSettings;
-
-/// The utilization column the rule baseline reads when the project sets none.
-pub const DEFAULT_RULE_UTILIZATION: &str = "util_primary_3m";
 
 /// The monthly review, ready to render.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,13 +125,14 @@ impl Review {
 pub fn review_project(project: &Project, month: Month) -> Result<Review, ReviewError> {
     let settings: ReviewSettings = project.config.section("review").map_err(config_error)?;
     let features: FeatureOptions = project.config.section("features").map_err(config_error)?;
+    let model: ModelConfig = project.config.section("model").map_err(config_error)?;
     let input = ReviewInput {
         tables: &project.tables,
         store: &project.store,
         month,
         settings: &settings,
         features: &features,
-        rule_utilization: DEFAULT_RULE_UTILIZATION,
+        rule_utilization: &model.rule_utilization,
     };
     review_month(&input)
 }
@@ -319,20 +317,63 @@ fn reference_auc(champion: Option<&Champion>) -> Option<f64> {
     champion?.artifact.metrics.as_ref()?.overall.model.roc_auc
 }
 
-/// Computes the input drift of each champion, or a note on why it cannot.
+/// Computes the input drift of each champion, or a note on why it cannot:
+/// the inputs of every account active on the month's last day against the
+/// training profile stored in the champion's artifact.
 fn champion_drift(
     input: &ReviewInput<'_>,
     champions: &[(ModelKind, &Champion)],
     predictors: &[ChampionPredictors],
 ) -> Result<(Vec<DriftReview>, Vec<String>), ReviewError> {
-    let drift = Vec::new();
+    let mut drift = Vec::new();
     let mut notes = Vec::new();
-    let _ = (input, predictors);
+    if champions.is_empty() {
+        return Ok((drift, notes));
+    }
+    let as_of = input.month.last_day();
+    let table = features_at(input, as_of)?;
+
     for (kind, champion) in champions {
-        notes.push(format!(
-            "{} champion {}: no training profile of its inputs is stored, so its drift cannot be computed",
-            kind.name(),
-            champion.version
+        let Some(profile) = &champion.artifact.input_profile else {
+            notes.push(format!(
+                "{} champion {}: its artifact stores no training profile of its inputs (an artifact of format 1), so its drift cannot be computed",
+                kind.name(),
+                champion.version
+            ));
+            continue;
+        };
+        if table.height() == 0 {
+            notes.push(format!(
+                "{} champion {}: no account is active on {as_of}, so there is nothing to compare",
+                kind.name(),
+                champion.version
+            ));
+            continue;
+        }
+        let model_error = |source| ReviewError::Model {
+            kind: kind.name(),
+            version: champion.version.clone(),
+            source,
+        };
+        let matrix = champion
+            .artifact
+            .feature_matrix(&table)
+            .map_err(model_error)?;
+        let stability = profile.stability(&matrix).map_err(model_error)?;
+
+        let main: Vec<String> = predictors
+            .iter()
+            .find(|p| p.kind == *kind)
+            .map(|p| p.predictors.iter().map(|x| x.feature.clone()).collect())
+            .unwrap_or_default();
+        let psi = stability.into_iter().map(|s| (s.feature, s.psi)).collect();
+        drift.push(drift_review(
+            *kind,
+            &champion.version,
+            as_of,
+            table.height(),
+            psi,
+            &main,
         ));
     }
     Ok((drift, notes))
