@@ -18,7 +18,7 @@ pub enum RetrainError {
         /// The model kind.
         kind: &'static str,
         /// The model error.
-        source: ModelError,
+        source: Box<ModelError>,
     },
 
     /// The champion's artifact in the registry cannot be read.
@@ -31,7 +31,7 @@ pub enum RetrainError {
         /// The champion's version.
         version: String,
         /// The parse error.
-        source: ModelError,
+        source: Box<ModelError>,
     },
 
     /// The comparison has no metric to decide on.

@@ -28,7 +28,7 @@ pub enum ReviewError {
         /// The registered version.
         version: String,
         /// The model error.
-        source: ModelError,
+        source: Box<ModelError>,
     },
 
     /// A section of `headroom.toml` is invalid.

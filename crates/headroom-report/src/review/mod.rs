@@ -294,7 +294,7 @@ fn champion(store: &Store, kind: ModelKind) -> Result<Option<Champion>, ReviewEr
         ReviewError::Model {
             kind: kind.name(),
             version: record.version.clone(),
-            source,
+            source: Box::new(source),
         }
     })?;
     Ok(Some(Champion {
@@ -353,7 +353,7 @@ fn champion_drift(
         let model_error = |source| ReviewError::Model {
             kind: kind.name(),
             version: champion.version.clone(),
-            source,
+            source: Box::new(source),
         };
         let matrix = champion
             .artifact
