@@ -591,7 +591,7 @@ fn review_lists_champion_predictors() {
 /// Registers `artifact` as the churn champion `churn-small`.
 fn register_champion(root: &Path, artifact: &headroom_model::ModelArtifact) {
     {
-        let project = Project::open(&root).unwrap();
+        let project = Project::open(root).unwrap();
         project
             .store
             .register_model(headroom_store::NewModel {
