@@ -19,3 +19,4 @@ fn version_prints_package_version() {
 }
 
 mod sim;
+mod train;

@@ -54,6 +54,8 @@ enum Command {
     Models(cmd::models::ModelsArgs),
     /// Train the churn and expansion models and evaluate them on held-out months.
     Train(cmd::train::TrainArgs),
+    /// Retrain month by month and report how the held-out metrics move.
+    Backtest(cmd::backtest::BacktestArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Command::Review(args) => cmd::review::run(args),
         Command::Models(args) => cmd::models::run(args),
         Command::Train(args) => cmd::train::run(&args),
+        Command::Backtest(args) => cmd::backtest::run(&args),
     };
 
     match result {

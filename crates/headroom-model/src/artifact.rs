@@ -8,7 +8,7 @@
 //! | format | adds |
 //! |---|---|
 //! | 1 | preprocessing, coefficients, settings, training window, fit, selection, metrics |
-//! | 2 | `inputs` (how inputs are built from a feature table), `input_profile` (training distribution of each input) and `held_out` (what the metrics were measured on), the first two required |
+//! | 2 | `inputs` (how inputs are built from a feature table), `input_profile` (training distribution of each input) and `held_out` (what the metrics were measured on), the first two required; a separation warning tags its variant with `separation` (format 1 wrote a second `kind` key, which no parser reads back) |
 //!
 //! A format 1 file loads with `inputs` and `input_profile` absent: its inputs
 //! are read from the feature table as they are, and the input drift of the
@@ -418,6 +418,31 @@ mod tests {
         let model = trained();
         model.save(&path).unwrap();
         let loaded = ModelArtifact::load(&path).unwrap();
+        assert_eq!(loaded, model);
+    }
+
+    #[test]
+    fn separation_warning_round_trips() {
+        use crate::logistic::FitWarning;
+        use crate::separation::{Separation, Side};
+
+        let mut model = hand_artifact();
+        model
+            .fit
+            .warnings
+            .push(FitWarning::Separation(Separation::Feature {
+                column: "usage".to_owned(),
+                positive_class: "churned".to_owned(),
+                side: Side::Below,
+                boundary: 0.1,
+                complete: false,
+                positives_at_boundary: 2,
+                negatives_at_boundary: 3,
+            }));
+        let json: serde_json::Value = serde_json::from_str(&model.to_json()).unwrap();
+        assert_eq!(json["fit"]["warnings"][0]["kind"], "separation");
+        assert_eq!(json["fit"]["warnings"][0]["separation"], "feature");
+        let loaded = ModelArtifact::from_json(&model.to_json(), Path::new("m.json")).unwrap();
         assert_eq!(loaded, model);
     }
 

@@ -223,7 +223,7 @@ pub enum ModelError {
     },
     /// Too little history for the time-ordered validation folds.
     #[error(
-        "not enough history for {folds} validation folds of {validation_dates} observation dates each with a {gap_days}-day gap: {reason}\nhint: use fewer folds, fewer dates per fold, or a single penalty and a fixed threshold (no selection)"
+        "not enough history for {folds} validation folds of {validation_dates} observation dates each with a {gap_days}-day gap: {reason}\nhint: lower folds or fold_months in the [model] section, or give it a single penalty and a fixed threshold (no selection)"
     )]
     NotEnoughHistory {
         /// Requested folds.
@@ -237,7 +237,7 @@ pub enum ModelError {
     },
     /// A validation fold's training rows hold only one class.
     #[error(
-        "validation fold {fold} trains on {rows} rows observed {train_first} to {train_last} and none of them is {missing}\nhint: use fewer folds so the earliest fold trains on more history, or a single penalty and a fixed threshold (no selection)"
+        "validation fold {fold} trains on {rows} rows observed {train_first} to {train_last} and none of them is {missing}\nhint: lower folds in the [model] section so the earliest fold trains on more history, or give it a single penalty and a fixed threshold (no selection)"
     )]
     FoldOneClass {
         /// 1-based fold number, oldest first.

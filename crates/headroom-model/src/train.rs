@@ -54,6 +54,7 @@ pub struct TrainValidParams {
     separation: SeparationPolicy,
     probe_separation: bool,
     scale_penalty: bool,
+    count_iterations: bool,
 }
 
 /// Unchecked training settings; [`ParamGuard::check`] validates them.
@@ -74,6 +75,7 @@ impl Default for TrainParams {
             separation: SeparationPolicy::Warn,
             probe_separation: true,
             scale_penalty: true,
+            count_iterations: true,
         })
     }
 }
@@ -160,6 +162,14 @@ impl TrainParams {
     /// smaller penalty (default true; one extra fit).
     pub fn probe_separation(mut self, probe: bool) -> Self {
         self.0.probe_separation = probe;
+        self
+    }
+
+    /// Sets whether the final fit counts its solver iterations (default
+    /// true; about log2(cap) extra fits). Without counting, the fit report
+    /// gives no iteration count.
+    pub fn count_iterations(mut self, count: bool) -> Self {
+        self.0.count_iterations = count;
         self
     }
 }
@@ -331,8 +341,19 @@ impl TrainValidParams {
         self.scale_penalty && self.penalties.len() > 1
     }
 
+    /// Returns a copy that skips the separation probe and the iteration
+    /// count, for fits whose report nobody reads (the months of a backtest).
+    pub fn without_diagnostics(&self) -> TrainValidParams {
+        TrainValidParams {
+            probe_separation: false,
+            count_iterations: false,
+            ..self.clone()
+        }
+    }
+
     fn logistic_params(&self, penalty: f64) -> Result<LogisticValidParams> {
         LogisticParams::default()
+            .count_iterations(self.count_iterations)
             .l2_penalty(penalty)
             .class_weight(self.class_weight)
             .max_iterations(self.max_iterations)

@@ -1,6 +1,7 @@
 //! One module per subcommand, each with a `run` entry function, and the
 //! helpers they share: logging setup and error reporting.
 
+pub mod backtest;
 pub mod features;
 pub mod import;
 pub mod interventions;

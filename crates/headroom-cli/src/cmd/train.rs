@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use chrono::Utc;
-use headroom_data::{ProjectConfig, Tables};
+use headroom_data::Tables;
 use headroom_features::FeatureOptions;
 use headroom_model::training::{
     SetSummary, TrainedModel, TrainingSet, build_training_set, labelled_rows, metrics_summary,
@@ -17,6 +17,7 @@ use headroom_model::training::{
 use headroom_model::{
     Comparison, Evaluation, FitReport, ModelArtifact, ModelConfig, ModelKind, ScorerMetrics,
 };
+use headroom_report::project::Project;
 use headroom_store::{DecisionRequest, NewModel, Store};
 
 /// Train the churn and expansion models on the project's history.
@@ -50,9 +51,10 @@ pub struct TrainArgs {
 
 /// Runs `headroom train`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
-    let project = open_project(&args.project)?;
+    let opened = open_project(&args.project)?;
+    let project = &opened.project;
     let truth = find_truth(args.truth.as_deref(), &project.tables)?;
-    let set = build_training_set(&project.tables, &project.features, &project.model)
+    let set = build_training_set(&project.tables, &opened.features, &opened.model)
         .context("failed to build the training set")?;
     print!("{}", render_set(&set));
 
@@ -60,7 +62,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         Some(kind) => vec![kind],
         None => vec![ModelKind::Churn, ModelKind::Expansion],
     };
-    let models_dir = project.dir.join("models");
+    let models_dir = project.models_dir();
     std::fs::create_dir_all(&models_dir)
         .with_context(|| format!("failed to create {}", models_dir.display()))?;
 
@@ -81,35 +83,37 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A project's settings, tables and store, as training reads them.
+/// An opened project with the settings training reads.
 pub struct OpenProject {
-    /// The project folder.
-    pub dir: PathBuf,
-    /// The normalized tables.
-    pub tables: Tables,
+    /// The project: tables with the store's ledger merged in, and the store.
+    pub project: Project,
     /// The `[features]` settings.
     pub features: FeatureOptions,
-    /// The `[model]` settings.
+    /// The `[model]` settings, checked.
     pub model: ModelConfig,
-    /// The store, opened or created.
-    pub store: Store,
 }
 
-/// Reads a project's config, tables and store.
+/// Opens a project and reads its `[features]` and `[model]` settings.
+///
+/// Fails when the project cannot be opened or a setting is invalid.
 pub fn open_project(dir: &Path) -> anyhow::Result<OpenProject> {
-    let config = ProjectConfig::load(dir)?;
-    let features: FeatureOptions = config.section("features")?;
-    let model: ModelConfig = config.section("model")?;
-    model.check()?;
-    let tables = Tables::read_project(dir)
-        .with_context(|| format!("failed to read the tables of project {}", dir.display()))?;
-    let store = Store::open_or_create(Store::project_dir(dir))?;
+    let project = Project::open(dir)?;
+    let features: FeatureOptions = project.config.section("features")?;
+    let model: ModelConfig = project.config.section("model")?;
+    model
+        .train_params()
+        .context("invalid [model] section in headroom.toml")?;
+    let ledger = &project.ledger;
+    if ledger.outcomes_from_ledger > 0 {
+        tracing::info!(
+            outcomes = ledger.outcomes_from_ledger,
+            "added outcomes recorded in the store to the imported ones"
+        );
+    }
     Ok(OpenProject {
-        dir: dir.to_path_buf(),
-        tables,
+        project,
         features,
         model,
-        store,
     })
 }
 
@@ -382,14 +386,24 @@ fn render_selection(out: &mut String, artifact: &ModelArtifact) {
             count(artifact.training.rows)
         )
     };
-    let _ = writeln!(
-        out,
-        "  L2 penalty {} chosen from {} candidates on {} time-ordered folds (mean validation log loss {}){scaled}",
-        significant(selection.chosen_penalty),
-        selection.candidates.len(),
-        selection.folds.len(),
-        number(chosen.map(|c| c.mean_log_loss)),
-    );
+    if selection.candidates.len() == 1 {
+        let _ = writeln!(
+            out,
+            "  L2 penalty {} as configured (validation log loss {} on {} time-ordered folds)",
+            significant(selection.chosen_penalty),
+            number(chosen.map(|c| c.mean_log_loss)),
+            selection.folds.len(),
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  L2 penalty {} chosen from {} candidates on {} time-ordered folds (mean validation log loss {}){scaled}",
+            significant(selection.chosen_penalty),
+            selection.candidates.len(),
+            selection.folds.len(),
+            number(chosen.map(|c| c.mean_log_loss)),
+        );
+    }
     let _ = writeln!(
         out,
         "  threshold {:.3} ({})",

@@ -15,7 +15,8 @@ use crate::metrics::{
     ConfusionMatrix, average_precision, brier_score, calibration_table, log_loss, roc_auc,
     top_decile_lift,
 };
-use crate::training::run::{evaluate_model, fit_model};
+use crate::train::TrainValidParams;
+use crate::training::run::{evaluate_model, fit_model_with};
 use crate::training::set::{TrainingSet, label_cutoff};
 
 /// One backtested month-end.
@@ -66,14 +67,16 @@ pub struct BacktestReport {
 ///
 /// A month-end whose horizon is not over, that was not observed, or whose
 /// training fails (too little history for the folds, one class) is skipped
-/// with the reason. Fails only when the settings are invalid.
+/// with the reason. The monthly fits skip the separation probe and the
+/// iteration count, which only the saved model reports. Fails only when the
+/// settings are invalid.
 pub fn backtest(
     set: &TrainingSet,
     kind: ModelKind,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<BacktestReport> {
-    set.config().train_params()?;
+    let params = set.config().train_params()?.without_diagnostics();
     let labelled = set.observation_dates();
     let cutoff = set.summary().label_cutoff;
     let mut months = Vec::new();
@@ -100,7 +103,7 @@ pub fn backtest(
             });
             continue;
         }
-        match backtest_month(set, kind, month_end) {
+        match backtest_month(set, kind, month_end, &params) {
             Ok((month, scored)) => {
                 months.push(month);
                 pooled_rows.push(scored);
@@ -128,9 +131,10 @@ fn backtest_month(
     set: &TrainingSet,
     kind: ModelKind,
     month_end: NaiveDate,
+    params: &TrainValidParams,
 ) -> Result<(BacktestMonth, MonthRows)> {
     let trained_until = label_cutoff(month_end, set.config().horizon_days);
-    let artifact = fit_model(set, kind, trained_until)?;
+    let artifact = fit_model_with(set, kind, trained_until, params)?;
     let evaluation = evaluate_model(&artifact, set, month_end, month_end)?;
 
     let rows = set.rows(kind, month_end, month_end);

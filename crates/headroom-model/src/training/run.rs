@@ -132,13 +132,22 @@ pub fn train_model(set: &TrainingSet, kind: ModelKind) -> Result<TrainedModel> {
 /// Fails like [`train_model`], and with [`ModelError::Empty`] when no row is
 /// observed on or before `until`.
 pub fn fit_model(set: &TrainingSet, kind: ModelKind, until: NaiveDate) -> Result<ModelArtifact> {
+    fit_model_with(set, kind, until, &set.config().train_params()?)
+}
+
+/// Fits like [`fit_model`] with the given parameters.
+pub(crate) fn fit_model_with(
+    set: &TrainingSet,
+    kind: ModelKind,
+    until: NaiveDate,
+    params: &crate::train::TrainValidParams,
+) -> Result<ModelArtifact> {
     let rows = set.rows(kind, NaiveDate::MIN, until);
     if rows.is_empty() {
         return Err(empty_set());
     }
     let spec = set.fit_inputs(&rows)?;
     let data = set.dataset(kind, &spec, &rows)?;
-    let params = set.config().train_params()?;
 
     let mut artifact = params.train(&data)?;
     artifact.inputs = Some(spec);

@@ -22,8 +22,7 @@ use crate::training::labels::{Label, OutcomeDates};
 /// The counts behind a training set: what was observed, labelled and left out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetSummary {
-    /// The last date of the history: the latest usage or outcome date, or the
-    /// snapshot date.
+    /// The last date of the history: the latest usage or outcome date.
     pub history_end: NaiveDate,
     /// The last observation date whose horizon is over
     /// (`history_end - horizon_days`); later rows are unfinished.
@@ -83,22 +82,34 @@ pub fn build_training_set(
     config: &ModelConfig,
 ) -> Result<TrainingSet> {
     config.check()?;
-    let (first, history_end) = observation_range(tables, config)?;
+    let range = observation_range(tables, config)?;
 
-    let panel = headroom_features::monthly_features_with(tables, first, history_end, features)
+    let panel = headroom_features::monthly_features_with(tables, range.first, range.last, features)
         .map_err(|source| ModelError::Features { source })?;
     info!(
         rows = panel.height(),
-        from = %first,
-        to = %history_end,
+        from = %range.first,
+        to = %range.last,
         "computed the monthly feature panel"
     );
-    TrainingSet::from_panel(&panel, &tables.outcomes, history_end, config)
+    TrainingSet::from_panel(&panel, &tables.outcomes, range.history_end, config)
 }
 
-/// Finds the first observation month-end (after the warm-up) and the
-/// history end.
-fn observation_range(tables: &Tables, config: &ModelConfig) -> Result<(NaiveDate, NaiveDate)> {
+/// The observation dates of a project and the end of its history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ObservationRange {
+    /// The first observation month-end, after the warm-up.
+    first: NaiveDate,
+    /// The last date observed: the last usage date. Features of later
+    /// month-ends would read months without usage data as zero usage.
+    last: NaiveDate,
+    /// The latest usage or outcome date: outcomes recorded after the last
+    /// usage still complete the labels of earlier rows.
+    history_end: NaiveDate,
+}
+
+/// Finds the observation dates after the warm-up and the history end.
+fn observation_range(tables: &Tables, config: &ModelConfig) -> Result<ObservationRange> {
     if let Some(date) = tables.meta.snapshot_date {
         return Err(ModelError::NoHistory {
             reason: format!("the project is a single snapshot taken on {date}"),
@@ -116,15 +127,19 @@ fn observation_range(tables: &Tables, config: &ModelConfig) -> Result<(NaiveDate
     let first_month = headroom_features::calendar::month_index(usage_first);
     let warmup = i32::try_from(config.warmup_months).unwrap_or(i32::MAX);
     let first = headroom_features::calendar::month_end(first_month.saturating_add(warmup));
-    if first > history_end {
+    if first > usage_last {
         return Err(ModelError::NoHistory {
             reason: format!(
-                "the history runs from {usage_first} (first usage) to {history_end}, which ends before the first observation date {first} after a warm-up of {} months",
+                "usage runs from {usage_first} to {usage_last}, which ends before the first observation date {first} after a warm-up of {} months",
                 config.warmup_months
             ),
         });
     }
-    Ok((first, history_end))
+    Ok(ObservationRange {
+        first,
+        last: usage_last,
+        history_end,
+    })
 }
 
 fn date_range(df: &DataFrame, column: &str) -> Result<Option<(NaiveDate, NaiveDate)>> {
@@ -611,15 +626,20 @@ mod tests {
         // is three months after January, 2024-04-30.
         let tables = usage_tables(&[date(2024, 1, 15), date(2024, 9, 30)]);
         let range = observation_range(&tables, &ModelConfig::default()).unwrap();
-        assert_eq!(range, (date(2024, 4, 30), date(2024, 9, 30)));
+        assert_eq!(range.first, date(2024, 4, 30));
+        assert_eq!(range.last, date(2024, 9, 30));
+        assert_eq!(range.history_end, date(2024, 9, 30));
     }
 
     #[test]
-    fn later_outcome_extends_history_end() {
+    fn later_outcome_extends_history_not_observation() {
+        // An outcome recorded after the last usage completes more labels,
+        // but month-ends after the last usage are not observed.
         let mut tables = usage_tables(&[date(2024, 1, 15), date(2024, 9, 30)]);
         tables.outcomes = outcomes(&[("a", date(2024, 10, 31), "renewed")]);
         let range = observation_range(&tables, &ModelConfig::default()).unwrap();
-        assert_eq!(range.1, date(2024, 10, 31));
+        assert_eq!(range.history_end, date(2024, 10, 31));
+        assert_eq!(range.last, date(2024, 9, 30));
     }
 
     #[test]
