@@ -558,3 +558,81 @@ fn models_promote_records_reason() {
     );
     assert!(text.ends_with("3 decision(s)\n"), "{text}");
 }
+
+/// Simulates 300 accounts over 36 months from 2023-11 and imports them into
+/// `root/project`, with one penalty and a fixed threshold so that training
+/// runs no selection folds.
+fn simulated_project(root: &Path, penalty: f64) -> PathBuf {
+    let sim = root.join("sim");
+    headroom()
+        .args([
+            "sim",
+            "--accounts",
+            "300",
+            "--months",
+            "36",
+            "--start",
+            "2023-11",
+        ])
+        .args(["--seed", "5", "--out"])
+        .arg(&sim)
+        .assert()
+        .success();
+    let project = root.join("project");
+    headroom()
+        .arg("import")
+        .arg(&sim)
+        .arg("--out")
+        .arg(&project)
+        .assert()
+        .success();
+    write_model_settings(&project, penalty);
+    project
+}
+
+fn write_model_settings(project: &Path, penalty: f64) {
+    fs::write(
+        project.join("headroom.toml"),
+        format!("[model]\npenalties = [{penalty}]\nthreshold = 0.2\n"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn retrain_compares_and_logs_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = simulated_project(dir.path(), 0.03);
+    let run = |command: &str| {
+        headroom()
+            .args([command, "--kind", "churn", "--project"])
+            .arg(&project)
+            .assert()
+            .success()
+    };
+
+    run("train");
+    let unchanged = stdout_of(&run("retrain"));
+    write_model_settings(&project, 0.3);
+    let changed = stdout_of(&run("retrain"));
+    let decisions = headroom()
+        .args(["models", "decisions", "--project"])
+        .arg(&project)
+        .assert()
+        .success();
+
+    // The same data and settings give the champion's own version back.
+    assert!(
+        unchanged.contains("is already registered (champion)"),
+        "{unchanged}"
+    );
+    // Another penalty gives another version, compared on the same months.
+    assert!(changed.starts_with("churn challenger "), "{changed}");
+    assert!(changed.contains("champion 2026"), "{changed}");
+    let decided = changed.contains("  promoted: ") || changed.contains("  rejected: ");
+    assert!(decided, "{changed}");
+    assert!(changed.contains("logged as decision 2"), "{changed}");
+    let log = stdout_of(&decisions);
+    assert!(log.contains("first model of its kind"), "{log}");
+    assert!(log.contains("champion metrics: {"), "{log}");
+    assert!(log.ends_with("2 decision(s)\n"), "{log}");
+}

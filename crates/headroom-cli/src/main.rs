@@ -52,6 +52,8 @@ enum Command {
     Review(cmd::review::ReviewArgs),
     /// List, inspect, promote and roll back registered models.
     Models(cmd::models::ModelsArgs),
+    /// Train challengers and promote each only when it beats the champion.
+    Retrain(cmd::retrain::RetrainArgs),
     /// Train the churn and expansion models and evaluate them on held-out months.
     Train(cmd::train::TrainArgs),
     /// Retrain month by month and report how the held-out metrics move.
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
         Command::Notes(args) => cmd::notes::run(args),
         Command::Review(args) => cmd::review::run(args),
         Command::Models(args) => cmd::models::run(args),
+        Command::Retrain(args) => cmd::retrain::run(args),
         Command::Train(args) => cmd::train::run(&args),
         Command::Backtest(args) => cmd::backtest::run(&args),
     };

@@ -8,6 +8,7 @@ pub mod interventions;
 pub mod models;
 pub mod notes;
 pub mod outcomes;
+pub mod retrain;
 pub mod review;
 pub mod sim;
 pub mod store;

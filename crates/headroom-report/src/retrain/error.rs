@@ -45,6 +45,15 @@ pub enum RetrainError {
         hint: &'static str,
     },
 
+    /// A file could not be written.
+    #[error("failed to write {path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: std::path::PathBuf,
+        /// The operating-system error.
+        source: std::io::Error,
+    },
+
     /// A section of `headroom.toml` is invalid.
     #[error(transparent)]
     Config(Box<headroom_data::DataError>),

@@ -4,10 +4,12 @@
 
 mod decide;
 mod error;
+mod run;
 mod settings;
 mod summary;
 
 pub use decide::{Recorded, Verdict, WindowMetrics, decide, record};
 pub use error::RetrainError;
+pub use run::{KindRetrain, RetrainResult, compare_and_record, retrain_kind};
 pub use settings::RetrainSettings;
 pub use summary::{HeldOutMetrics, ModelSummary, held_out, summarize};
