@@ -3,6 +3,7 @@
 mod data;
 mod features;
 mod feedback;
+mod score;
 mod store;
 
 use assert_cmd::Command;

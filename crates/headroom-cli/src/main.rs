@@ -54,6 +54,9 @@ enum Command {
     Models(cmd::models::ModelsArgs),
     /// Train challengers and promote each only when it beats the champion.
     Retrain(cmd::retrain::RetrainArgs),
+    // The help text of these two comes from their argument structs.
+    Score(cmd::score::ScoreArgs),
+    Account(cmd::account::AccountArgs),
     /// Train the churn and expansion models and evaluate them on held-out months.
     Train(cmd::train::TrainArgs),
     /// Retrain month by month and report how the held-out metrics move.
@@ -80,6 +83,8 @@ fn main() -> ExitCode {
         Command::Review(args) => cmd::review::run(args),
         Command::Models(args) => cmd::models::run(args),
         Command::Retrain(args) => cmd::retrain::run(args),
+        Command::Score(args) => cmd::score::run(args, cli.quiet),
+        Command::Account(args) => cmd::account::run(args, cli.quiet),
         Command::Train(args) => cmd::train::run(&args),
         Command::Backtest(args) => cmd::backtest::run(&args),
     };

@@ -1,6 +1,7 @@
 //! One module per subcommand, each with a `run` entry function, and the
 //! helpers they share: logging setup and error reporting.
 
+pub mod account;
 pub mod backtest;
 pub mod features;
 pub mod import;
@@ -10,6 +11,7 @@ pub mod notes;
 pub mod outcomes;
 pub mod retrain;
 pub mod review;
+pub mod score;
 pub mod sim;
 pub mod store;
 pub mod train;
