@@ -2,6 +2,7 @@
 
 mod data;
 mod features;
+mod feedback;
 mod score;
 mod store;
 

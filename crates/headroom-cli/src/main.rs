@@ -46,6 +46,18 @@ enum Command {
     Import(cmd::import::ImportArgs),
     /// Generate a synthetic portfolio with known mechanisms and its ground truth.
     Sim(cmd::sim::SimArgs),
+    /// Record real outcomes (renewed, churned, expanded, contracted).
+    Outcomes(cmd::outcomes::OutcomesArgs),
+    /// Record customer-success interventions.
+    Interventions(cmd::interventions::InterventionsArgs),
+    /// Record what account teams know about their accounts.
+    Notes(cmd::notes::NotesArgs),
+    /// Review a month: the scores given then against the outcomes.
+    Review(cmd::review::ReviewArgs),
+    /// List, inspect, promote and roll back registered models.
+    Models(cmd::models::ModelsArgs),
+    /// Train challengers and promote each only when it beats the champion.
+    Retrain(cmd::retrain::RetrainArgs),
     // The help text of these two comes from their argument structs.
     Score(cmd::score::ScoreArgs),
     Account(cmd::account::AccountArgs),
@@ -71,6 +83,12 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(&args),
         Command::Import(args) => cmd::import::run(&args),
         Command::Sim(args) => cmd::sim::run(args, cli.quiet),
+        Command::Outcomes(args) => cmd::outcomes::run(args),
+        Command::Interventions(args) => cmd::interventions::run(args),
+        Command::Notes(args) => cmd::notes::run(args),
+        Command::Review(args) => cmd::review::run(args),
+        Command::Models(args) => cmd::models::run(args),
+        Command::Retrain(args) => cmd::retrain::run(args),
         Command::Score(args) => cmd::score::run(args, cli.quiet),
         Command::Account(args) => cmd::account::run(args, cli.quiet),
         Command::Train(args) => cmd::train::run(&args),

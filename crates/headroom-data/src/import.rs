@@ -232,7 +232,7 @@ fn required_after_derivation(frames: &Frames, files: &Files, report: &mut Report
 /// Replaces CSV row numbers with the line numbers of those rows in the file
 /// (header = line 1, quoted line breaks followed), in locations and in the row
 /// marks of messages.
-fn resolve_lines(report: &mut Report) {
+pub(crate) fn resolve_lines(report: &mut Report) {
     let mut needed: HashMap<PathBuf, BTreeSet<usize>> = HashMap::new();
     let mut need = |file: &Path, row: usize| {
         if FileFormat::of(file) != Some(FileFormat::Parquet) {

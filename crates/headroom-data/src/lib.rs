@@ -20,6 +20,7 @@ pub mod project;
 pub mod read;
 pub mod report;
 pub mod rollup;
+pub mod table_file;
 pub mod tables;
 
 pub use contract::{ColumnKind, ColumnSpec, TableKind};
@@ -33,4 +34,5 @@ pub use mapping::Mapping;
 pub use project::ProjectConfig;
 pub use report::{Check, Issue, Location, Report, Severity};
 pub use rollup::usage_by_month;
+pub use table_file::{RowOrigin, TableFile, load_table_file};
 pub use tables::{Rollup, Tables, TablesMeta};

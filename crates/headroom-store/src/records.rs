@@ -104,6 +104,8 @@ word_enum! {
         Churn = (3, "churn"),
         /// The contract is being renewed.
         Renewal = (4, "renewal"),
+        /// No expectation stated: the note gives context only.
+        Unspecified = (5, "none"),
     }
 }
 
