@@ -39,7 +39,7 @@ pub enum ReportError {
         /// The champion's version.
         version: String,
         /// The reason it cannot be used.
-        source: headroom_model::ModelError,
+        source: Box<headroom_model::ModelError>,
     },
 
     /// The project has no account active at the scoring date.

@@ -123,17 +123,17 @@ fn load_one(
             ReportError::Champion {
                 kind: kind.name(),
                 version: record.version.clone(),
-                source,
+                source: Box::new(source),
             }
         })?;
     if artifact.kind != kind {
         return Err(ReportError::Champion {
             kind: kind.name(),
             version: record.version.clone(),
-            source: headroom_model::ModelError::InvalidArtifact {
+            source: Box::new(headroom_model::ModelError::InvalidArtifact {
                 path: label.into(),
                 reason: format!("the artifact is a {} model", artifact.kind),
-            },
+            }),
         });
     }
     Ok(Some(wrap(record.version, artifact, settings)))

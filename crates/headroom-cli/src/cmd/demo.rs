@@ -20,6 +20,11 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use chrono::{Datelike, NaiveDate};
 use clap::Args;
+use headroom_model::ModelArtifact;
+use headroom_model::training::metrics_summary;
+use headroom_report::project::Project;
+use headroom_report::review::review_project;
+use headroom_store::ModelKind;
 
 /// The bundled sample, found beside the sources the binary was built from.
 const BUNDLED_SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample");
@@ -89,8 +94,8 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
 
     let later = demo.split_history(args.start)?;
     demo.setup(args.start)?;
-    demo.live_through(args.start, args.months, &later)?;
-    demo.finish()
+    let last_review = demo.live_through(args.start, args.months, &later)?;
+    demo.finish(last_review.as_deref())
 }
 
 impl Demo {
@@ -227,9 +232,10 @@ impl Demo {
         start: NaiveDate,
         months: u32,
         later: &BTreeMap<String, LaterFiles>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Option<String>> {
         let project = self.project.display().to_string();
         let first_review = month_end(start, 3);
+        let mut last_review = None;
         for offset in 1..=months {
             let end = month_end(start, offset);
             let month = format!("{:04}-{:02}", end.year(), end.month());
@@ -253,9 +259,11 @@ impl Demo {
             self.score(end)?;
             if end >= first_review {
                 self.review(&month)?;
+                last_review = Some(month);
             }
         }
-        self.run_step("retrain", &["retrain", "--project", &project])
+        self.run_step("retrain", &["retrain", "--project", &project])?;
+        Ok(last_review)
     }
 
     /// Scores as of `date` and writes the HTML report.
@@ -338,20 +346,120 @@ impl Demo {
         Ok(())
     }
 
-    /// Prints the closing summary and the report paths.
-    fn finish(&self) -> anyhow::Result<()> {
+    /// Prints the closing summary: the champions against the rules, the top
+    /// accounts of the last scoring run, the last review's misses and the
+    /// retraining decisions, then where the reports are.
+    fn finish(&self, last_review: Option<&str>) -> anyhow::Result<()> {
+        let project = Project::open(&self.project)?;
         let mut out = String::new();
-        writeln!(out)?;
+
         writeln!(
             out,
-            "done in {:.0}s; logs in {}, reports in {}",
+            "\nmodels on their held-out months (ROC-AUC; oracle = the simulator's true probabilities)"
+        )?;
+        for kind in [ModelKind::Churn, ModelKind::Expansion] {
+            let Some(record) = project.store.champion(kind)? else {
+                writeln!(out, "  {kind:<10} no champion")?;
+                continue;
+            };
+            let artifact = ModelArtifact::from_json(&record.artifact_json, &self.project)?;
+            let Some(summary) = metrics_summary(&artifact) else {
+                writeln!(out, "  {kind:<10} {} (not evaluated)", record.version)?;
+                continue;
+            };
+            writeln!(
+                out,
+                "  {kind:<10} {}  model {}  rule {}  oracle {}  ({} rows, {} positive)",
+                record.version,
+                number(summary.model.roc_auc),
+                number(summary.rule.roc_auc),
+                number(summary.oracle_roc_auc),
+                summary.rows,
+                summary.positives
+            )?;
+        }
+        for decision in project.store.decisions(None)?.iter().rev().take(2).rev() {
+            writeln!(
+                out,
+                "  last decision ({}): {} {}: {}",
+                decision.kind, decision.action, decision.version, decision.reason
+            )?;
+        }
+
+        if let Some(header) = project.store.snapshots()?.last() {
+            let snapshot = project.store.load_snapshot(header.id)?;
+            let mut rows = snapshot.rows;
+            rows.sort_by(|a, b| b.priority.total_cmp(&a.priority));
+            writeln!(out, "\ntop accounts as of {}", header.as_of)?;
+            writeln!(
+                out,
+                "  {:<10} {:<22} {:>8} {:>8} {:>10}  first reason",
+                "account", "segment", "p(churn)", "p(exp)", "ARR"
+            )?;
+            for row in rows.iter().take(5) {
+                writeln!(
+                    out,
+                    "  {:<10} {:<22} {:>8} {:>8} {:>10.0}  {}",
+                    row.account_id,
+                    row.health_segment,
+                    number(row.p_churn),
+                    number(row.p_expansion),
+                    row.arr,
+                    row.reasons.first().map(|r| r.text.as_str()).unwrap_or("-")
+                )?;
+            }
+        }
+
+        if let Some(month) = last_review {
+            let review = review_project(&project, month.parse()?)?;
+            let churn = &review.churn;
+            writeln!(
+                out,
+                "\nreview of {month}: {} outcomes, {} matched to scores from {} days before; recommendation: {}",
+                review.outcomes,
+                review.matched_accounts,
+                review.settings.lead_days,
+                review.recommendation.action
+            )?;
+            writeln!(
+                out,
+                "  churn: {} false positives (flagged, did not churn), {} false negatives (churned, not flagged)",
+                churn.false_positives.len(),
+                churn.false_negatives.len()
+            )?;
+            for (label, misses) in [
+                ("false positive", &churn.false_positives),
+                ("false negative", &churn.false_negatives),
+            ] {
+                for miss in misses.iter().take(2) {
+                    writeln!(
+                        out,
+                        "  {label}: {} p(churn) {} on {}, ARR {:.0}: {}",
+                        miss.account_id,
+                        number(miss.probability),
+                        miss.as_of,
+                        miss.arr,
+                        miss.reasons.first().map(|r| r.text.as_str()).unwrap_or("-")
+                    )?;
+                }
+            }
+        }
+
+        writeln!(
+            out,
+            "\ndone in {:.0}s\n  reports: {}\n  logs:    {}",
             self.started.elapsed().as_secs_f64(),
-            self.logs.display(),
-            self.reports.display()
+            self.reports.display(),
+            self.logs.display()
         )?;
         print!("{out}");
         Ok(())
     }
+}
+
+/// Formats an optional number with three decimals, `-` when missing.
+fn number(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_string(), |value| format!("{value:.3}"))
 }
 
 /// The files of one month after the start.
