@@ -27,44 +27,65 @@ struct Cli {
     command: Command,
 }
 
+/// The subcommands, in the order of the monthly workflow.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Compute the feature table of every active account at a date.
-    Features(cmd::features::Args),
-    /// Print the version.
-    Version,
-    /// Create a project folder with a commented config and an empty store.
-    Init(cmd::init::InitArgs),
-    /// Run the whole monthly loop on the bundled sample portfolio.
     Demo(cmd::demo::DemoArgs),
-
-    /// Back up and restore the project's store.
-    Store(cmd::store::StoreArgs),
-    /// Check a folder of exports against the data contract and report what was found.
+    Init(cmd::init::InitArgs),
+    #[command(
+        after_help = "Examples:\n  headroom validate exports/\n  headroom validate ../shared/data/ravenstack --mapping data/mappings/ravenstack.toml"
+    )]
     Validate(cmd::validate::ValidateArgs),
-    /// Validate a folder of exports and write the normalized tables into a project.
+    #[command(
+        after_help = "Examples:\n  headroom import data/sample --out my-project\n  headroom import exports/ --mapping crm.toml --project my-project"
+    )]
     Import(cmd::import::ImportArgs),
-    /// Generate a synthetic portfolio with known mechanisms and its ground truth.
-    Sim(cmd::sim::SimArgs),
-    /// Record real outcomes (renewed, churned, expanded, contracted).
-    Outcomes(cmd::outcomes::OutcomesArgs),
-    /// Record customer-success interventions.
-    Interventions(cmd::interventions::InterventionsArgs),
-    /// Record what account teams know about their accounts.
-    Notes(cmd::notes::NotesArgs),
-    /// Review a month: the scores given then against the outcomes.
-    Review(cmd::review::ReviewArgs),
-    /// List, inspect, promote and roll back registered models.
-    Models(cmd::models::ModelsArgs),
-    /// Train challengers and promote each only when it beats the champion.
-    Retrain(cmd::retrain::RetrainArgs),
-    // The help text of these two comes from their argument structs.
+    #[command(
+        after_help = "Examples:\n  headroom features --project my-project --as-of 2026-10-31 --out features.parquet\n  headroom features --describe"
+    )]
+    Features(cmd::features::Args),
+    #[command(
+        after_help = "Examples:\n  headroom train --project my-project\n  headroom train --project my-project --kind churn --calibration"
+    )]
+    Train(cmd::train::TrainArgs),
+    #[command(
+        after_help = "Example:\n  headroom backtest --project my-project --from 2025-06 --to 2025-12"
+    )]
+    Backtest(cmd::backtest::BacktestArgs),
     Score(cmd::score::ScoreArgs),
     Account(cmd::account::AccountArgs),
-    /// Train the churn and expansion models and evaluate them on held-out months.
-    Train(cmd::train::TrainArgs),
-    /// Retrain month by month and report how the held-out metrics move.
-    Backtest(cmd::backtest::BacktestArgs),
+    #[command(
+        after_help = "Examples:\n  headroom outcomes import outcomes-2026-10.csv --project my-project\n  headroom outcomes add A0042 2026-10-31 expanded --arr-after 36000 --project my-project"
+    )]
+    Outcomes(cmd::outcomes::OutcomesArgs),
+    #[command(
+        after_help = "Example:\n  headroom interventions import cs-actions.csv --project my-project"
+    )]
+    Interventions(cmd::interventions::InterventionsArgs),
+    #[command(
+        after_help = "Example:\n  headroom notes add A0042 --text \"plant closed for retooling, back in March\" --until 2027-03-31 --expect growth --project my-project"
+    )]
+    Notes(cmd::notes::NotesArgs),
+    #[command(
+        after_help = "Examples:\n  headroom review --project my-project --month 2026-10\n  headroom review --project my-project --month 2026-10 --format html --out review.html"
+    )]
+    Review(cmd::review::ReviewArgs),
+    #[command(after_help = "Example:\n  headroom retrain --project my-project")]
+    Retrain(cmd::retrain::RetrainArgs),
+    #[command(
+        after_help = "Examples:\n  headroom models list --project my-project\n  headroom models rollback churn --reason \"new model flags too many renewals\" --project my-project"
+    )]
+    Models(cmd::models::ModelsArgs),
+    #[command(
+        after_help = "Examples:\n  headroom store export --project my-project --out store.jsonl\n  headroom store import store.jsonl --project restored"
+    )]
+    Store(cmd::store::StoreArgs),
+    #[command(
+        after_help = "Example:\n  headroom sim --accounts 2000 --months 36 --start 2023-11 --seed 2026 --out portfolio"
+    )]
+    Sim(cmd::sim::SimArgs),
+    /// Print the version.
+    Version,
 }
 
 fn main() -> ExitCode {

@@ -12,7 +12,14 @@ use headroom_data::{ProjectConfig, import};
 
 use super::validate::read_mapping;
 
-/// Arguments of `headroom import`.
+/// Validate a folder of exports and write the normalized tables into a project.
+///
+/// Runs the same checks as `headroom validate` and, only when there are no
+/// errors, writes PROJECT/tables/ (one Parquet file per table and meta.json),
+/// replacing earlier tables all at once. Re-import every month with the
+/// latest exports; outcomes recorded with `headroom outcomes` stay in the
+/// store. The reporting currency comes from the mapping's [currency]
+/// section, else from the project's headroom.toml.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Folder with the exports: CSV or Parquet files, or folders of part files.

@@ -11,9 +11,11 @@ use headroom_report::ledger::{self, NewIntervention};
 use super::outcomes::{describe_import, open_project, print_notices};
 use super::validate::read_mapping;
 
-/// Record customer-success interventions in the project's log, which the
-/// features and the review's intervention cohorts read together with the
-/// imported history.
+/// Record customer-success interventions (training, business review, ...).
+///
+/// Interventions go to the project's log in the store, which the features and
+/// the review's intervention cohorts read together with the imported
+/// history.
 #[derive(Debug, Args)]
 pub struct InterventionsArgs {
     #[command(subcommand)]

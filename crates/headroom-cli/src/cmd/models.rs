@@ -10,8 +10,10 @@ use clap::{Args, Subcommand};
 use headroom_report::retrain::{ModelSummary, summarize};
 use headroom_store::{Decision, DecisionRequest, ModelKind, ModelRecord, Store};
 
-/// Manage the model registry: which model of each kind scores the portfolio
-/// (the champion), and why.
+/// List, inspect, promote and roll back registered models.
+///
+/// The registry records which model of each kind scores the portfolio (the
+/// champion), and why.
 #[derive(Debug, Args)]
 pub struct ModelsArgs {
     #[command(subcommand)]

@@ -14,8 +14,11 @@ use headroom_store::Outcome;
 
 use super::validate::read_mapping;
 
-/// Record real outcomes in the project's ledger, which training and the
-/// monthly review read together with the imported history.
+/// Record real outcomes: renewed, churned, expanded, contracted.
+///
+/// Outcomes go to the project's ledger in the store, which training and the
+/// monthly review read together with the imported history, each outcome
+/// once.
 #[derive(Debug, Args)]
 pub struct OutcomesArgs {
     #[command(subcommand)]

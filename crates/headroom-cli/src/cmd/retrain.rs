@@ -16,9 +16,10 @@ use headroom_report::retrain::{
 
 use super::outcomes::open_project;
 
-/// Train a challenger of each model kind on all outcomes to date (the
-/// imported history and the ledger) and compare it with the champion.
+/// Train challengers and promote each only when it beats the champion.
 ///
+/// A challenger of each model kind is trained on all outcomes to date (the
+/// imported history and the ledger) and compared with the champion.
 /// Both are scored on the latest [model] holdout_months labelled month-ends.
 /// The challenger's numbers come from a fit on the rows whose labels were
 /// known before those months. The challenger becomes champion only when its

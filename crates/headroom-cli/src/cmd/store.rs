@@ -9,8 +9,10 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use headroom_store::{ImportMode, Store};
 
-/// Back up and restore the project's store (snapshots, outcomes,
-/// interventions, notes and models).
+/// Back up and restore the project's store.
+///
+/// The backup holds every snapshot, outcome, intervention, note and model as
+/// JSON lines.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
     #[command(subcommand)]

@@ -9,7 +9,13 @@ use chrono::NaiveDate;
 use clap::Args;
 use headroom_data::{Mapping, load};
 
-/// Arguments of `headroom validate`.
+/// Check a folder of exports against the data contract and report what was found.
+///
+/// Reads the six tables (accounts, contracts, entitlements, usage, outcomes,
+/// interventions) as CSV or Parquet, through a mapping file when the exports
+/// use their own names and formats. Prints per-table row counts and date
+/// ranges, then every error and warning with its file, line, column and value
+/// and a hint. Writes nothing. Exits with status 1 when there are errors.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Folder with the exports: CSV or Parquet files, or folders of part files.
