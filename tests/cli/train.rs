@@ -63,6 +63,22 @@ fn train(project: &Path, extra: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Finds the public data folder: `HEADROOM_PUBLIC_DATA`, else
+/// `../shared/data` beside the workspace, else `/work/shared/data`.
+fn public_data() -> Option<PathBuf> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let candidates = [
+        std::env::var_os("HEADROOM_PUBLIC_DATA").map(PathBuf::from),
+        Some(workspace.join("../shared/data")),
+        Some(PathBuf::from("/work/shared/data")),
+    ];
+    let found = candidates.into_iter().flatten().find(|p| p.is_dir());
+    if found.is_none() {
+        eprintln!("note: public data not found; set HEADROOM_PUBLIC_DATA to run this test");
+    }
+    found
+}
+
 fn model_files(project: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(project.join("models"))
         .unwrap()
@@ -348,4 +364,42 @@ fn backtest_rejects_bad_month() {
         stderr.contains("invalid month \"2025-13\": use YYYY-MM"),
         "{stderr}"
     );
+}
+
+#[test]
+fn ravenstack_trains_without_validation_folds() {
+    // Two years of usage leave four month-ends before the held-out window,
+    // too few for a validation fold after a 180-day gap. The labels do not
+    // depend on usage, so the ROC-AUC lands near 0.5.
+    let Some(data) = public_data() else { return };
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let project = tempfile::tempdir().unwrap();
+    headroom()
+        .arg("import")
+        .arg(data.join("ravenstack"))
+        .arg("--mapping")
+        .arg(workspace.join("data/mappings/ravenstack.toml"))
+        .arg("--out")
+        .arg(project.path())
+        .assert()
+        .success();
+
+    let output = train(project.path(), &[]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains(
+            "  classes: 774 churned, 1,468 not churned (34.5% of 2,242 rows, 330 accounts)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("warning: no validation fold fits the history"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("held out: 2024-01-31 to 2024-06-30"),
+        "{stdout}"
+    );
+    assert_eq!(model_files(project.path()).len(), 2);
 }
