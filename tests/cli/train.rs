@@ -227,11 +227,14 @@ fn train_counts_unfinished_horizons_like_the_panel() {
 fn train_with_explicit_truth_prints_oracle() {
     let project = project();
     let truth = simulated().join("truth");
+    let predictions = project.path().join("held-out.csv");
     let output = headroom()
         .args(["train", "--kind", "expansion", "--calibration", "--project"])
         .arg(project.path())
         .arg("--truth")
         .arg(&truth)
+        .arg("--predictions")
+        .arg(&predictions)
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
@@ -241,6 +244,38 @@ fn train_with_explicit_truth_prints_oracle() {
         stdout.contains("calibration       rows  predicted   observed"),
         "{stdout}"
     );
+
+    // One line per held-out row, labels adding up to the positives printed
+    // in `held out: ... N rows, M expanded`.
+    let rows = count_after(&stdout, "held out: 2025-01-31 to 2025-06-30, ");
+    let positives = count_after(&stdout, &format!("2025-06-30, {} rows, ", thousands(rows)));
+    let text = std::fs::read_to_string(&predictions).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("model,account_id,as_of,segment,label,probability,utilization")
+    );
+    let body: Vec<&str> = lines.collect();
+    assert_eq!(body.len(), rows);
+    let labelled = body
+        .iter()
+        .filter(|l| l.split(',').nth(4) == Some("1"))
+        .count();
+    assert_eq!(labelled, positives);
+    assert!(body.iter().all(|l| l.starts_with("expansion,")));
+}
+
+/// Formats a count with thousands separators, as the output prints it.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[test]

@@ -49,6 +49,12 @@ pub struct TrainArgs {
     /// Print the held-out calibration table of each model.
     #[arg(long)]
     calibration: bool,
+
+    /// Write the held-out rows to this CSV file: model kind, account, date,
+    /// segment, label, the evaluated model's probability and the rule's
+    /// utilization.
+    #[arg(long, value_name = "FILE")]
+    predictions: Option<PathBuf>,
 }
 
 /// Runs `headroom train`.
@@ -68,6 +74,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&models_dir)
         .with_context(|| format!("failed to create {}", models_dir.display()))?;
 
+    let mut predictions = String::from(PREDICTIONS_HEADER);
     for kind in kinds {
         let mut trained =
             train_model(&set, kind).with_context(|| format!("failed to train the {kind} model"))?;
@@ -75,6 +82,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             add_oracle(&mut trained, &set, truth);
         }
         print!("\n{}", render_model(&set, &trained, args.calibration));
+        if args.predictions.is_some() {
+            predictions.push_str(&held_out_rows(&set, &trained)?);
+        }
 
         let path = models_dir.join(trained.artifact.file_name());
         trained.artifact.save(&path)?;
@@ -82,7 +92,69 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         println!("  saved {}", path.display());
         println!("  {registered}");
     }
+    if let Some(path) = &args.predictions {
+        write_atomically(path, &predictions)?;
+        println!("\nwrote the held-out predictions to {}", path.display());
+    }
     Ok(())
+}
+
+/// The columns of `--predictions`.
+const PREDICTIONS_HEADER: &str = "model,account_id,as_of,segment,label,probability,utilization\n";
+
+/// Renders the held-out rows of a model as CSV lines, scored by the
+/// evaluated model.
+fn held_out_rows(set: &TrainingSet, trained: &TrainedModel) -> anyhow::Result<String> {
+    let (Some(held_out), Some(evaluated)) = (&trained.artifact.held_out, &trained.evaluated) else {
+        return Ok(String::new());
+    };
+    let kind = evaluated.kind;
+    let rows = set.rows(kind, held_out.first, held_out.last);
+    let x = set.matrix(&evaluated.input_spec(), &rows)?;
+    let probabilities = evaluated.predict_proba(&x)?;
+    let labels = set.labels(kind, &rows);
+    let utilization = set.column(&set.config().rule_utilization, &rows);
+
+    let mut out = String::new();
+    for (j, key) in x.keys().iter().enumerate() {
+        let segment = csv_field(key.segment.as_deref().unwrap_or(""));
+        let util = if utilization[j].is_nan() {
+            String::new()
+        } else {
+            utilization[j].to_string()
+        };
+        let _ = writeln!(
+            out,
+            "{kind},{},{},{segment},{},{},{util}",
+            csv_field(&key.account_id),
+            key.observed,
+            u8::from(labels[j]),
+            probabilities[j]
+        );
+    }
+    Ok(out)
+}
+
+/// Quotes a CSV field that contains a comma, a quote or a line break.
+fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\"")).into()
+    } else {
+        text.into()
+    }
+}
+
+/// Writes a file through a temporary name beside it and a rename.
+fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let partial = path.with_file_name(format!(".{name}.partial"));
+    std::fs::write(&partial, text)
+        .with_context(|| format!("failed to write {}", partial.display()))?;
+    std::fs::rename(&partial, path)
+        .with_context(|| format!("failed to move {} to {}", partial.display(), path.display()))
 }
 
 /// An opened project with the settings training reads.
