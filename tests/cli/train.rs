@@ -63,6 +63,22 @@ fn train(project: &Path, extra: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Finds the public data folder: `HEADROOM_PUBLIC_DATA`, else
+/// `../shared/data` beside the workspace, else `/work/shared/data`.
+fn public_data() -> Option<PathBuf> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let candidates = [
+        std::env::var_os("HEADROOM_PUBLIC_DATA").map(PathBuf::from),
+        Some(workspace.join("../shared/data")),
+        Some(PathBuf::from("/work/shared/data")),
+    ];
+    let found = candidates.into_iter().flatten().find(|p| p.is_dir());
+    if found.is_none() {
+        eprintln!("note: public data not found; set HEADROOM_PUBLIC_DATA to run this test");
+    }
+    found
+}
+
 fn model_files(project: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(project.join("models"))
         .unwrap()
@@ -211,11 +227,14 @@ fn train_counts_unfinished_horizons_like_the_panel() {
 fn train_with_explicit_truth_prints_oracle() {
     let project = project();
     let truth = simulated().join("truth");
+    let predictions = project.path().join("held-out.csv");
     let output = headroom()
         .args(["train", "--kind", "expansion", "--calibration", "--project"])
         .arg(project.path())
         .arg("--truth")
         .arg(&truth)
+        .arg("--predictions")
+        .arg(&predictions)
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
@@ -225,6 +244,38 @@ fn train_with_explicit_truth_prints_oracle() {
         stdout.contains("calibration       rows  predicted   observed"),
         "{stdout}"
     );
+
+    // One line per held-out row, labels adding up to the positives printed
+    // in `held out: ... N rows, M expanded`.
+    let rows = count_after(&stdout, "held out: 2025-01-31 to 2025-06-30, ");
+    let positives = count_after(&stdout, &format!("2025-06-30, {} rows, ", thousands(rows)));
+    let text = std::fs::read_to_string(&predictions).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("model,account_id,as_of,segment,label,probability,utilization")
+    );
+    let body: Vec<&str> = lines.collect();
+    assert_eq!(body.len(), rows);
+    let labelled = body
+        .iter()
+        .filter(|l| l.split(',').nth(4) == Some("1"))
+        .count();
+    assert_eq!(labelled, positives);
+    assert!(body.iter().all(|l| l.starts_with("expansion,")));
+}
+
+/// Formats a count with thousands separators, as the output prints it.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[test]
@@ -348,4 +399,42 @@ fn backtest_rejects_bad_month() {
         stderr.contains("invalid month \"2025-13\": use YYYY-MM"),
         "{stderr}"
     );
+}
+
+#[test]
+fn ravenstack_trains_without_validation_folds() {
+    // Two years of usage leave four month-ends before the held-out window,
+    // too few for a validation fold after a 180-day gap. The labels do not
+    // depend on usage, so the ROC-AUC lands near 0.5.
+    let Some(data) = public_data() else { return };
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let project = tempfile::tempdir().unwrap();
+    headroom()
+        .arg("import")
+        .arg(data.join("ravenstack"))
+        .arg("--mapping")
+        .arg(workspace.join("data/mappings/ravenstack.toml"))
+        .arg("--out")
+        .arg(project.path())
+        .assert()
+        .success();
+
+    let output = train(project.path(), &[]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains(
+            "  classes: 774 churned, 1,468 not churned (34.5% of 2,242 rows, 330 accounts)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("warning: no validation fold fits the history"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("held out: 2024-01-31 to 2024-06-30"),
+        "{stdout}"
+    );
+    assert_eq!(model_files(project.path()).len(), 2);
 }

@@ -71,8 +71,9 @@ pub struct ModelConfig {
     /// fitted on rows whose horizon ends before the first held-out month-end.
     pub holdout_months: u32,
     /// Whether the saved model is refitted on every labelled row, with the
-    /// penalty and threshold the held-out run chose (default true). When
-    /// false, the saved model is the one that was evaluated.
+    /// threshold the held-out run chose and its penalty scaled to the rows
+    /// (default true). When false, the saved model is the one that was
+    /// evaluated.
     pub refit: bool,
     /// Whether the penalty the folds choose is scaled to the rows of the
     /// final fit (default true): a fixed prior on the coefficients means a
@@ -100,6 +101,12 @@ pub struct ModelConfig {
     pub fold_months: usize,
     /// Fewest month-ends a fold trains on (default 3).
     pub min_train_months: usize,
+    /// Whether a history too short for the folds uses fewer (default true):
+    /// fewer folds down to one, then fewer month-ends per fold down to one.
+    /// When not even one fold fits, the model takes the largest candidate
+    /// penalty and chooses its threshold on the training rows, with a
+    /// warning. False makes a short history an error.
+    pub adapt_folds: bool,
     /// Share of missing training rows from which a feature gets a
     /// missingness indicator (default 0.05).
     pub indicator_min_share: f64,
@@ -149,6 +156,7 @@ impl Default for ModelConfig {
             folds: 2,
             fold_months: folds.validation_dates,
             min_train_months: folds.min_train_dates,
+            adapt_folds: true,
             indicator_min_share: DEFAULT_INDICATOR_SHARE,
             separation: SeparationPolicy::Warn,
             features: None,
@@ -265,6 +273,7 @@ impl ModelConfig {
             .indicator_min_share(self.indicator_min_share)
             .separation(self.separation)
             .scale_penalty(self.scale_penalty)
+            .adapt_folds(self.adapt_folds)
             .check()
     }
 

@@ -434,6 +434,15 @@ pub enum FitWarning {
     },
     /// The classes are separable, so the unpenalized coefficients diverge.
     Separation(crate::separation::Separation),
+    /// No time-ordered validation fold fits the history, so the penalty is
+    /// the largest candidate and the threshold was chosen on the training
+    /// rows.
+    NoValidationFold {
+        /// Why the configured folds do not fit.
+        reason: String,
+        /// The penalty used.
+        penalty: f64,
+    },
 }
 
 impl std::fmt::Display for FitWarning {
@@ -456,6 +465,10 @@ impl std::fmt::Display for FitWarning {
                 "the solver stopped improving after {iterations} iterations without converging (gradient norm {gradient_norm:.3e} > tolerance {tolerance:.1e}); raise the penalty"
             ),
             FitWarning::Separation(s) => write!(f, "{s}"),
+            FitWarning::NoValidationFold { reason, penalty } => write!(
+                f,
+                "no validation fold fits the history ({reason}), so the largest candidate penalty {penalty} was used unscaled and the threshold was chosen on the training rows"
+            ),
         }
     }
 }

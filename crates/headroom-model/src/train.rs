@@ -55,6 +55,7 @@ pub struct TrainValidParams {
     probe_separation: bool,
     scale_penalty: bool,
     count_iterations: bool,
+    adapt_folds: bool,
 }
 
 /// Unchecked training settings; [`ParamGuard::check`] validates them.
@@ -76,6 +77,7 @@ impl Default for TrainParams {
             probe_separation: true,
             scale_penalty: true,
             count_iterations: true,
+            adapt_folds: false,
         })
     }
 }
@@ -165,6 +167,19 @@ impl TrainParams {
         self
     }
 
+    /// Sets whether a history too short for the configured folds uses fewer
+    /// (default false: such a history is an error).
+    ///
+    /// With adaptation, training tries fewer folds down to one, then one fold
+    /// with fewer validation dates down to one. When not even that fits, or
+    /// every plan leaves a fold's training rows with one class, it fits with
+    /// the largest candidate penalty, chooses the threshold on the training
+    /// rows, and records a [`FitWarning::NoValidationFold`].
+    pub fn adapt_folds(mut self, adapt: bool) -> Self {
+        self.0.adapt_folds = adapt;
+        self
+    }
+
     /// Sets whether the final fit counts its solver iterations (default
     /// true; about log2(cap) extra fits). Without counting, the fit report
     /// gives no iteration count.
@@ -234,26 +249,113 @@ impl TrainValidParams {
     /// folds when needed, then fits all rows.
     ///
     /// Fails when a class is missing, the history is too short for the
-    /// folds, a feature contains an infinity, or separation is rejected.
+    /// folds (unless [`TrainParams::adapt_folds`] is set), a feature contains
+    /// an infinity, or separation is rejected.
     pub fn train(&self, data: &Dataset) -> Result<ModelArtifact> {
         check_classes(data)?;
-
-        let (penalty, threshold, selection) = if self.needs_selection() {
-            let report = self.select(data)?;
-            (
-                self.final_penalty(&report, data.n_rows()),
-                report.threshold.threshold,
-                Some(report),
-            )
-        } else {
+        if !self.needs_selection() {
             let ThresholdRule::Fixed(t) = self.threshold_rule else {
                 unreachable!("only a fixed threshold skips selection")
             };
-            (self.penalties[0], t, None)
-        };
+            return self.fit(data, self.penalties[0], t);
+        }
 
-        let mut artifact = self.fit(data, penalty, threshold)?;
-        artifact.selection = selection;
+        match self.select_adapting(data)? {
+            Ok(report) => {
+                let penalty = self.final_penalty(&report, data.n_rows());
+                let mut artifact = self.fit(data, penalty, report.threshold.threshold)?;
+                artifact.selection = Some(report);
+                Ok(artifact)
+            }
+            Err(reason) => self.fit_without_folds(data, reason),
+        }
+    }
+
+    /// Runs the selection on the configured folds, then, when adapting, on
+    /// smaller plans. Returns the reason when no plan works and adaptation
+    /// is on. Without adaptation a plan that does not fit is an error.
+    fn select_adapting(
+        &self,
+        data: &Dataset,
+    ) -> Result<std::result::Result<SelectionReport, String>> {
+        let logistic = self.logistic_params(self.penalties[0])?;
+        let mut last_error = None;
+        for plan in self.fold_plans() {
+            let attempt = select(
+                data,
+                &logistic,
+                &self.penalties,
+                self.threshold_rule,
+                plan,
+                self.indicator_min_share,
+            );
+            match attempt {
+                Ok(report) => return Ok(Ok(report)),
+                Err(
+                    err @ (ModelError::NotEnoughHistory { .. } | ModelError::FoldOneClass { .. }),
+                ) if self.adapt_folds => {
+                    debug!(
+                        folds = plan.n_folds,
+                        dates = plan.validation_dates,
+                        "fold plan does not fit: {err}"
+                    );
+                    last_error = Some(err);
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        // The smallest plan's error explains best why nothing fits.
+        let reason = last_error.map_or_else(String::new, |e| {
+            e.to_string().lines().next().unwrap_or_default().to_owned()
+        });
+        Ok(Err(reason))
+    }
+
+    /// Lists the fold settings to try, the configured ones first.
+    fn fold_plans(&self) -> Vec<FoldParams> {
+        let mut plans = vec![self.folds];
+        if !self.adapt_folds {
+            return plans;
+        }
+        for n_folds in (1..self.folds.n_folds).rev() {
+            plans.push(FoldParams {
+                n_folds,
+                ..self.folds
+            });
+        }
+        for validation_dates in (1..self.folds.validation_dates).rev() {
+            plans.push(FoldParams {
+                n_folds: 1,
+                validation_dates,
+                ..self.folds
+            });
+        }
+        plans
+    }
+
+    /// Fits with the largest candidate penalty and chooses the threshold on
+    /// the training rows' own predictions, which no validation fold could
+    /// give.
+    fn fit_without_folds(&self, data: &Dataset, reason: String) -> Result<ModelArtifact> {
+        let penalty = self
+            .penalties
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let mut artifact = self.fit(data, penalty, 0.5)?;
+        let threshold = match self.threshold_rule {
+            ThresholdRule::Fixed(t) => t,
+            rule => {
+                let p = artifact.predict_proba(data.features())?;
+                crate::threshold::choose_threshold(p.view(), data.labels(), rule).threshold
+            }
+        };
+        artifact.settings.threshold = threshold;
+        debug!(penalty, "no validation fold fits: {reason}");
+        artifact
+            .fit
+            .warnings
+            .push(FitWarning::NoValidationFold { reason, penalty });
         Ok(artifact)
     }
 
@@ -342,7 +444,7 @@ impl TrainValidParams {
     }
 
     /// Returns a copy that skips the separation probe and the iteration
-    /// count, for fits whose report nobody reads (the months of a backtest).
+    /// count, for fits whose report is never shown (the months of a backtest).
     pub fn without_diagnostics(&self) -> TrainValidParams {
         TrainValidParams {
             probe_separation: false,
@@ -637,6 +739,63 @@ mod tests {
         assert!(model.coefficients[0] < -0.5, "{}", model.coefficients[0]);
         assert!(model.fit.converged);
         assert!(model.fit.warnings.is_empty(), "{:?}", model.fit.warnings);
+    }
+
+    #[test]
+    fn short_history_uses_fewer_folds_when_adapting() {
+        // Of 24 month-ends from January 2022, 6 folds of 3 validate from the
+        // 7th (2022-07-31), and 180 days earlier leaves only January to train
+        // on, fewer than 3 dates. 5 folds validate from the 10th
+        // (2022-10-31) and train on January to April.
+        let data = churn_panel(60, 24, 4);
+        let six = FoldParams {
+            n_folds: 6,
+            ..folds()
+        };
+        let strict = TrainParams::default().folds(six).check().unwrap();
+        let err = strict.train(&data).unwrap_err();
+        assert!(matches!(err, ModelError::NotEnoughHistory { .. }), "{err}");
+
+        let model = TrainParams::default()
+            .folds(six)
+            .adapt_folds(true)
+            .check()
+            .unwrap()
+            .train(&data)
+            .unwrap();
+        assert_eq!(model.selection.unwrap().folds.len(), 5);
+    }
+
+    #[test]
+    fn history_without_any_fold_fits_largest_penalty() {
+        // Six month-ends leave no room for a 180-day gap: no fold fits, so
+        // the largest candidate penalty is used and the threshold is the one
+        // with the highest F1 on the training rows' own predictions.
+        let data = churn_panel(60, 6, 4);
+        let model = TrainParams::default()
+            .folds(folds())
+            .adapt_folds(true)
+            .check()
+            .unwrap()
+            .train(&data)
+            .unwrap();
+        assert_eq!(model.selection, None);
+        assert_eq!(model.settings.l2_penalty, 0.1);
+
+        let p = model.predict_proba(data.features()).unwrap();
+        let expected = crate::threshold::max_f1_threshold(p.view(), data.labels()).unwrap();
+        assert_eq!(model.threshold(), expected);
+
+        let warning = model.fit.warnings.iter().find_map(|w| match w {
+            FitWarning::NoValidationFold { reason, penalty } => Some((reason.clone(), *penalty)),
+            _ => None,
+        });
+        let (reason, penalty) = warning.expect("a no-fold warning");
+        assert_eq!(penalty, 0.1);
+        assert!(
+            reason.starts_with("not enough history for 1 validation folds of 1"),
+            "{reason}"
+        );
     }
 
     #[test]

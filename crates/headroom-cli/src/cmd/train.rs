@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use chrono::Datelike;
 use chrono::Utc;
 use headroom_data::Tables;
 use headroom_features::FeatureOptions;
@@ -15,7 +16,8 @@ use headroom_model::training::{
     train_model,
 };
 use headroom_model::{
-    Comparison, Evaluation, FitReport, ModelArtifact, ModelConfig, ModelKind, ScorerMetrics,
+    Comparison, Evaluation, FitReport, FitWarning, ModelArtifact, ModelConfig, ModelKind,
+    ScorerMetrics, SelectionReport,
 };
 use headroom_report::project::Project;
 use headroom_store::{DecisionRequest, NewModel, Store};
@@ -47,6 +49,12 @@ pub struct TrainArgs {
     /// Print the held-out calibration table of each model.
     #[arg(long)]
     calibration: bool,
+
+    /// Write the held-out rows to this CSV file: model kind, account, date,
+    /// segment, label, the evaluated model's probability and the rule's
+    /// utilization.
+    #[arg(long, value_name = "FILE")]
+    predictions: Option<PathBuf>,
 }
 
 /// Runs `headroom train`.
@@ -66,6 +74,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&models_dir)
         .with_context(|| format!("failed to create {}", models_dir.display()))?;
 
+    let mut predictions = String::from(PREDICTIONS_HEADER);
     for kind in kinds {
         let mut trained =
             train_model(&set, kind).with_context(|| format!("failed to train the {kind} model"))?;
@@ -73,6 +82,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             add_oracle(&mut trained, &set, truth);
         }
         print!("\n{}", render_model(&set, &trained, args.calibration));
+        if args.predictions.is_some() {
+            predictions.push_str(&held_out_rows(&set, &trained)?);
+        }
 
         let path = models_dir.join(trained.artifact.file_name());
         trained.artifact.save(&path)?;
@@ -80,7 +92,69 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         println!("  saved {}", path.display());
         println!("  {registered}");
     }
+    if let Some(path) = &args.predictions {
+        write_atomically(path, &predictions)?;
+        println!("\nwrote the held-out predictions to {}", path.display());
+    }
     Ok(())
+}
+
+/// The columns of `--predictions`.
+const PREDICTIONS_HEADER: &str = "model,account_id,as_of,segment,label,probability,utilization\n";
+
+/// Renders the held-out rows of a model as CSV lines, scored by the
+/// evaluated model.
+fn held_out_rows(set: &TrainingSet, trained: &TrainedModel) -> anyhow::Result<String> {
+    let (Some(held_out), Some(evaluated)) = (&trained.artifact.held_out, &trained.evaluated) else {
+        return Ok(String::new());
+    };
+    let kind = evaluated.kind;
+    let rows = set.rows(kind, held_out.first, held_out.last);
+    let x = set.matrix(&evaluated.input_spec(), &rows)?;
+    let probabilities = evaluated.predict_proba(&x)?;
+    let labels = set.labels(kind, &rows);
+    let utilization = set.column(&set.config().rule_utilization, &rows);
+
+    let mut out = String::new();
+    for (j, key) in x.keys().iter().enumerate() {
+        let segment = csv_field(key.segment.as_deref().unwrap_or(""));
+        let util = if utilization[j].is_nan() {
+            String::new()
+        } else {
+            utilization[j].to_string()
+        };
+        let _ = writeln!(
+            out,
+            "{kind},{},{},{segment},{},{},{util}",
+            csv_field(&key.account_id),
+            key.observed,
+            u8::from(labels[j]),
+            probabilities[j]
+        );
+    }
+    Ok(out)
+}
+
+/// Quotes a CSV field that contains a comma, a quote or a line break.
+fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\"")).into()
+    } else {
+        text.into()
+    }
+}
+
+/// Writes a file through a temporary name beside it and a rename.
+fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let partial = path.with_file_name(format!(".{name}.partial"));
+    std::fs::write(&partial, text)
+        .with_context(|| format!("failed to write {}", partial.display()))?;
+    std::fs::rename(&partial, path)
+        .with_context(|| format!("failed to move {} to {}", partial.display(), path.display()))
 }
 
 /// An opened project with the settings training reads.
@@ -315,48 +389,57 @@ pub fn render_model(set: &TrainingSet, trained: &TrainedModel, calibration: bool
         count(training.rows),
         count(training.accounts)
     );
-    render_selection(&mut out, artifact);
+    // The selection ran for the evaluated model; a refit reuses its choice.
+    let selected = trained.evaluated.as_ref().unwrap_or(artifact);
+    render_selection(&mut out, selected);
     render_inputs(&mut out, artifact);
 
-    match (&artifact.held_out, &artifact.metrics) {
-        (Some(held_out), Some(evaluation)) => {
-            if held_out.refitted {
-                let _ = writeln!(
-                    out,
-                    "  evaluated model: trained on {} rows observed {} to {} (one horizon before the held-out months)",
-                    count(held_out.training.rows),
-                    held_out.training.first_observation,
-                    held_out.training.last_observation
-                );
-                render_fit(&mut out, "evaluated fit", &held_out.fit);
-                let _ = writeln!(
-                    out,
-                    "  saved model: refitted on all {} labelled rows with the same penalty and threshold",
-                    count(training.rows)
-                );
-            }
-            render_fit(&mut out, "fit", &artifact.fit);
-            let _ = writeln!(
-                out,
-                "\n  held out: {} to {}, {} rows, {} {}",
-                held_out.first,
-                held_out.last,
-                count(evaluation.overall.rows),
-                count(evaluation.overall.positives),
-                kind.positive_class()
-            );
-            render_evaluation(&mut out, set, evaluation);
-            if calibration {
-                render_calibration(&mut out, &evaluation.overall.model);
-            }
-        }
-        _ => {
-            render_fit(&mut out, "fit", &artifact.fit);
-            let _ = writeln!(
-                out,
-                "  no held-out evaluation (holdout_months = 0 in the [model] section)"
-            );
-        }
+    let (Some(held_out), Some(evaluation)) = (&artifact.held_out, &artifact.metrics) else {
+        render_fit(&mut out, "fit", &artifact.fit);
+        let _ = writeln!(
+            out,
+            "  no held-out evaluation (holdout_months = 0 in the [model] section)"
+        );
+        return out;
+    };
+    let _ = writeln!(
+        out,
+        "  evaluated model: trained on {} rows observed {} to {} (one horizon before the held-out months), L2 penalty {}",
+        count(held_out.training.rows),
+        held_out.training.first_observation,
+        held_out.training.last_observation,
+        significant(selected.settings.l2_penalty)
+    );
+    render_fit(&mut out, "evaluated fit", &held_out.fit);
+    if held_out.refitted {
+        let penalty = if artifact.settings.l2_penalty == selected.settings.l2_penalty {
+            "the same L2 penalty".to_owned()
+        } else {
+            format!(
+                "L2 penalty {} (scaled to its rows)",
+                significant(artifact.settings.l2_penalty)
+            )
+        };
+        let _ = writeln!(
+            out,
+            "  saved model: refitted on all {} labelled rows with the same threshold and {penalty}",
+            count(training.rows)
+        );
+        render_fit(&mut out, "saved fit", &artifact.fit);
+    }
+
+    let _ = writeln!(
+        out,
+        "\n  held out: {} to {}, {} rows, {} {}",
+        held_out.first,
+        held_out.last,
+        count(evaluation.overall.rows),
+        count(evaluation.overall.positives),
+        kind.positive_class()
+    );
+    render_evaluation(&mut out, set, evaluation);
+    if calibration {
+        render_calibration(&mut out, &evaluation.overall.model);
     }
     out
 }
@@ -364,14 +447,25 @@ pub fn render_model(set: &TrainingSet, trained: &TrainedModel, calibration: bool
 fn render_selection(out: &mut String, artifact: &ModelArtifact) {
     let settings = &artifact.settings;
     let Some(selection) = &artifact.selection else {
+        let without_folds = artifact
+            .fit
+            .warnings
+            .iter()
+            .any(|w| matches!(w, FitWarning::NoValidationFold { .. }));
+        let how = if without_folds {
+            "without validation folds (see the warning of the evaluated fit)"
+        } else {
+            "as configured (no selection)"
+        };
         let _ = writeln!(
             out,
-            "  L2 penalty {} and threshold {:.3} as configured (no selection)",
+            "  L2 penalty {} and threshold {:.3} {how}",
             significant(settings.l2_penalty),
             settings.threshold
         );
         return;
     };
+    render_fold_plan(out, artifact, selection);
 
     let chosen = selection
         .candidates
@@ -431,6 +525,24 @@ fn render_selection(out: &mut String, artifact: &ModelArtifact) {
             unconverged.join(", ")
         );
     }
+}
+
+/// Notes when the history fits fewer or shorter folds than configured.
+fn render_fold_plan(out: &mut String, artifact: &ModelArtifact, selection: &SelectionReport) {
+    let configured = artifact.settings.folds;
+    let used_folds = selection.folds.len();
+    let used_months = selection.folds.first().map_or(0, |f| {
+        let months = |d: chrono::NaiveDate| d.year() * 12 + d.month0() as i32;
+        (months(f.validation_last) - months(f.validation_first) + 1) as usize
+    });
+    if used_folds == configured.n_folds && used_months == configured.validation_dates {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  note: the history before the held-out months fits {used_folds} fold(s) of {used_months} month-end(s), not the {} of {} the [model] section asks for",
+        configured.n_folds, configured.validation_dates
+    );
 }
 
 fn threshold_rule(rule: headroom_model::threshold::ThresholdRule) -> String {
