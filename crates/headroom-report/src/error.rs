@@ -18,7 +18,7 @@ pub enum ReportError {
 
     /// Loading or applying a model failed.
     #[error(transparent)]
-    Model(#[from] headroom_model::ModelError),
+    Model(Box<headroom_model::ModelError>),
 
     /// Reading or writing the store failed.
     #[error(transparent)]
@@ -39,7 +39,7 @@ pub enum ReportError {
         /// The champion's version.
         version: String,
         /// The reason it cannot be used.
-        source: headroom_model::ModelError,
+        source: Box<headroom_model::ModelError>,
     },
 
     /// The project has no account active at the scoring date.
@@ -136,6 +136,12 @@ impl std::fmt::Display for InvalidSetting {
             self.problem,
             self.hint
         )
+    }
+}
+
+impl From<headroom_model::ModelError> for ReportError {
+    fn from(err: headroom_model::ModelError) -> ReportError {
+        ReportError::Model(Box::new(err))
     }
 }
 
