@@ -7,13 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use chrono::{Days, NaiveDate, Utc};
-use headroom_data::Tables;
-use headroom_model::{
-    Dataset, EvaluationInput, FeatureMatrix, KeyColumns, ModelArtifact, ModelKind, ParamGuard,
-    ThresholdRule, TrainParams, evaluate,
-};
 use headroom_report::render::CSV_COLUMNS;
-use headroom_store::{DecisionRequest, NewModel, NewNote, Store};
+use headroom_store::{NewNote, Store};
 use polars::prelude::*;
 use serde_json::Value;
 
@@ -60,7 +55,7 @@ fn flat_project(dir: &Path) {
         .success();
 }
 
-/// Simulates 300 accounts over 24 months and imports them into `project`.
+/// Simulates 300 accounts over 36 months and imports them into `project`.
 fn simulated_project(work: &Path) -> PathBuf {
     let source = work.join("sim");
     let project = work.join("project");
@@ -70,9 +65,9 @@ fn simulated_project(work: &Path) -> PathBuf {
             "--accounts",
             "300",
             "--months",
-            "24",
+            "36",
             "--start",
-            "2024-01",
+            "2023-11",
             "--seed",
             "11",
             "--out",
@@ -371,7 +366,7 @@ fn html_report_draws_its_charts_in_chromium() {
     };
     let work = tempfile::tempdir().unwrap();
     let project = simulated_project(work.path());
-    register_trained_models(&project);
+    train_models(&project);
     let html = work.path().join("report.html");
     headroom()
         .args(["score", "--format", "html", "--no-snapshot", "--project"])
@@ -408,7 +403,7 @@ fn html_report_draws_its_charts_in_chromium() {
 fn trained_models_score_and_are_stored_with_the_snapshot() {
     let work = tempfile::tempdir().unwrap();
     let project = simulated_project(work.path());
-    let versions = register_trained_models(&project);
+    let versions = train_models(&project);
     let json = score_json(&project, &[]);
 
     assert_eq!(json["models"]["churn"]["version"], versions[0].as_str());
@@ -705,126 +700,25 @@ fn unknown_account_suggests_similar_ids() {
     );
 }
 
-/// Trains a churn and an expansion model on the project's monthly features
-/// (labels: the outcome within 180 days), registers both and makes them
-/// champions. Returns the versions, churn first.
-fn register_trained_models(project: &Path) -> Vec<String> {
-    let tables = Tables::read_project(project).unwrap();
-    let panel = headroom_features::monthly_features(
-        &tables,
-        NaiveDate::from_ymd_opt(2024, 6, 30).unwrap(),
-        NaiveDate::from_ymd_opt(2025, 6, 30).unwrap(),
-    )
-    .unwrap();
-    let store = Store::open_or_create(Store::project_dir(project)).unwrap();
-    let mut versions = Vec::new();
-    for (kind, outcome) in [
-        (ModelKind::Churn, "churned"),
-        (ModelKind::Expansion, "expanded"),
-    ] {
-        let artifact = train(&tables, &panel, kind, outcome);
-        let version = format!("{}-test", kind.name());
-        let store_kind = match kind {
-            ModelKind::Churn => headroom_store::ModelKind::Churn,
-            ModelKind::Expansion => headroom_store::ModelKind::Expansion,
-        };
-        store
-            .register_model(NewModel {
-                version: version.clone(),
-                kind: store_kind,
-                artifact_json: artifact.to_json(),
-                trained_at: Utc::now(),
-                metrics: serde_json::json!({}),
-            })
-            .unwrap();
-        store
-            .promote(
-                store_kind,
-                &version,
-                DecisionRequest {
-                    reason: "first model of its kind".to_string(),
-                    at: Utc::now(),
-                    metrics: None,
-                    champion_metrics: None,
-                },
-            )
-            .unwrap();
-        versions.push(version);
-    }
+/// Trains both models with `headroom train`, which makes the first model of
+/// each kind the champion. Returns the champion versions, churn first.
+fn train_models(project: &Path) -> Vec<String> {
+    let output = headroom()
+        .args(["train", "--project"])
+        .arg(project)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let store = Store::open(Store::project_dir(project)).unwrap();
+    let versions = [
+        headroom_store::ModelKind::Churn,
+        headroom_store::ModelKind::Expansion,
+    ]
+    .into_iter()
+    .map(|kind| store.champion(kind).unwrap().expect("a champion").version)
+    .collect();
     store.close().unwrap();
     versions
-}
-
-fn train(tables: &Tables, panel: &DataFrame, kind: ModelKind, outcome: &str) -> ModelArtifact {
-    let events = outcome_dates(tables, outcome);
-    let ids = panel.column("account_id").unwrap().str().unwrap();
-    let dates = panel.column("as_of").unwrap().date().unwrap();
-    let labels: Vec<bool> = ids
-        .iter()
-        .zip(dates.as_date_iter())
-        .map(|(id, date)| {
-            let (Some(id), Some(date)) = (id, date) else {
-                return false;
-            };
-            let end = date + Days::new(180);
-            events
-                .get(id)
-                .is_some_and(|days| days.iter().any(|d| *d > date && *d <= end))
-        })
-        .collect();
-    let names = headroom_features::model_columns(panel);
-    let keys = KeyColumns {
-        account_id: "account_id",
-        observed: "as_of",
-        segment: Some("segment"),
-    };
-    let matrix = FeatureMatrix::from_frame(panel, &names, &keys).unwrap();
-    let data = Dataset::new(kind, matrix, labels.into_iter().collect()).unwrap();
-    let mut model = TrainParams::default()
-        .l2_penalty(0.05)
-        .threshold(ThresholdRule::Fixed(0.2))
-        .check()
-        .unwrap()
-        .train(&data)
-        .unwrap();
-    // NOTE: an artifact whose fit report holds a separation warning does not
-    // parse back from its JSON (the warning's fields repeat the `kind` tag),
-    // so the test drops those warnings before registering the model.
-    model
-        .fit
-        .warnings
-        .retain(|w| !matches!(w, headroom_model::FitWarning::Separation(_)));
-
-    // Metrics on the training rows, so the report has calibration and lift
-    // to draw; a real run evaluates on held-out months.
-    let p = model.predict_proba(data.features()).unwrap();
-    let utilization = data.features().column("util_primary").unwrap().to_owned();
-    let input = EvaluationInput {
-        kind,
-        labels: data.labels(),
-        probabilities: p.view(),
-        threshold: model.threshold(),
-        utilization: utilization.view(),
-        training_base_rate: data.base_rate(),
-        keys: data.features().keys(),
-    };
-    model.metrics = Some(evaluate(&input).unwrap());
-    model
-}
-
-fn outcome_dates(tables: &Tables, outcome: &str) -> HashMap<String, HashSet<NaiveDate>> {
-    let ids = tables.outcomes.column("account_id").unwrap().str().unwrap();
-    let dates = tables.outcomes.column("date").unwrap().date().unwrap();
-    let kinds = tables.outcomes.column("outcome").unwrap().str().unwrap();
-    let mut events: HashMap<String, HashSet<NaiveDate>> = HashMap::new();
-    for ((id, date), kind) in ids.iter().zip(dates.as_date_iter()).zip(kinds.iter()) {
-        if let (Some(id), Some(date), Some(kind)) = (id, date, kind)
-            && kind == outcome
-        {
-            events.entry(id.to_string()).or_default().insert(date);
-        }
-    }
-    events
 }
 
 #[test]

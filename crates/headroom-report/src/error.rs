@@ -18,7 +18,7 @@ pub enum ReportError {
 
     /// Loading or applying a model failed.
     #[error(transparent)]
-    Model(#[from] headroom_model::ModelError),
+    Model(Box<headroom_model::ModelError>),
 
     /// Reading or writing the store failed.
     #[error(transparent)]
@@ -136,6 +136,12 @@ impl std::fmt::Display for InvalidSetting {
             self.problem,
             self.hint
         )
+    }
+}
+
+impl From<headroom_model::ModelError> for ReportError {
+    fn from(err: headroom_model::ModelError) -> ReportError {
+        ReportError::Model(Box::new(err))
     }
 }
 

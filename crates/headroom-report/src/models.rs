@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use headroom_model::{CalibrationTable, KeyColumns, ModelArtifact, ModelKind, ReasonCodes};
+use headroom_model::inputs::RENEWAL_WINDOW;
+use headroom_model::{CalibrationTable, FeatureMatrix, ModelArtifact, ModelKind, ReasonCodes};
 use headroom_store::Store;
 use ndarray::Array1;
 use polars::prelude::*;
@@ -219,44 +220,64 @@ pub struct ModelScores {
     pub probabilities: Array1<f64>,
     /// Reason codes per row.
     pub reasons: Vec<ReasonCodes>,
-    /// Model inputs the feature table lacks, scored as missing for every account.
+    /// The model's inputs per row, for reasons that quote derived inputs.
+    pub inputs: FeatureMatrix,
+    /// The upper bound of the renewal window input in days, when the model
+    /// has one.
+    pub renewal_window_days: Option<f64>,
+    /// Feature-table columns the model reads that the table lacks, scored as
+    /// missing for every account.
     pub missing_inputs: Vec<String>,
 }
 
 /// Scores the feature table with a model, keeping `k` reasons per direction.
 ///
-/// Inputs the table lacks (an entitlement no active contract has any more)
-/// are added as missing values, which the model imputes, and listed in
-/// [`ModelScores::missing_inputs`]. Fails on an infinite input value.
+/// The model's input recipe builds its inputs (renewal-window interactions,
+/// one 0/1 input per segment) from the table. Columns the table lacks (an
+/// entitlement no active contract has any more) are added as missing values,
+/// which the model imputes, and listed in [`ModelScores::missing_inputs`].
+/// Fails on an infinite input value.
 pub fn apply(
     model: &LoadedModel,
     features: &DataFrame,
     k: usize,
 ) -> Result<ModelScores, ReportError> {
-    let names = model.artifact.feature_names().to_vec();
+    let spec = model.artifact.input_spec();
     let mut table = features.clone();
     let mut missing_inputs = Vec::new();
-    for name in &names {
-        if table.column(name).is_err() {
-            missing_inputs.push(name.clone());
-            let nulls = Series::full_null(name.as_str().into(), table.height(), &DataType::Float64);
-            table
-                .with_column(nulls.into())
-                .map_err(ReportError::polars("a missing model input"))?;
+    let numeric = spec
+        .columns
+        .iter()
+        .chain(spec.windows.iter().map(|w| &w.column))
+        .map(|name| (name, DataType::Float64));
+    let text = spec
+        .categories
+        .iter()
+        .map(|c| (&c.column, DataType::String));
+    for (name, dtype) in numeric.chain(text) {
+        if table.column(name).is_ok() || missing_inputs.contains(name) {
+            continue;
         }
+        missing_inputs.push(name.clone());
+        let nulls = Series::full_null(name.as_str().into(), table.height(), &dtype);
+        table
+            .with_column(nulls.into())
+            .map_err(ReportError::polars("a missing model input"))?;
     }
 
-    let keys = KeyColumns {
-        account_id: "account_id",
-        observed: "as_of",
-        segment: Some("segment"),
-    };
-    let matrix = headroom_model::FeatureMatrix::from_frame(&table, &names, &keys)?;
-    let probabilities = model.artifact.predict_proba(&matrix)?;
-    let reasons = model.artifact.reason_codes(&matrix, k)?;
+    let inputs = model.artifact.feature_matrix(&table)?;
+    let probabilities = model.artifact.predict_proba(&inputs)?;
+    let reasons = model.artifact.reason_codes(&inputs, k)?;
+    let renewal_window_days = spec
+        .windows
+        .iter()
+        .find(|w| w.name == RENEWAL_WINDOW)
+        .map(|w| w.at_most);
     Ok(ModelScores {
         probabilities,
         reasons,
+        inputs,
+        renewal_window_days,
         missing_inputs,
     })
 }

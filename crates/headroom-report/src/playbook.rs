@@ -303,14 +303,25 @@ fn growth_actions(input: &PlaybookInput<'_>, actions: &mut Vec<String>) {
         HealthSegment::Expansion | HealthSegment::ApproachingLimits
     ) || input.flagged_expansion;
     if let Some(p) = input.expansion.filter(|_| expanding) {
-        let unit = words::unit(&p.entitlement, &p.kind);
         let probability = input
             .p_expansion
             .map(|p| format!(" (expansion probability {})", words::percent(p)))
             .unwrap_or_default();
+        let proposal = if p.kind == "seats" {
+            format!(
+                "Propose {} more seats for the renewal",
+                words::quantity(p.added_units.ceil())
+            )
+        } else {
+            format!(
+                "Propose raising the {} limit from {} to {} for the renewal",
+                words::name(&p.entitlement),
+                words::quantity(p.limit),
+                words::quantity((p.limit + p.added_units).ceil())
+            )
+        };
         actions.push(sentence(&format!(
-            "Propose {} more {unit} for the renewal: {} ARR{probability}",
-            words::quantity(p.added_units.ceil()),
+            "{proposal}: {} ARR{probability}",
             words::about_money(p.added_arr, currency)
         )));
     }

@@ -6,7 +6,8 @@
 //! catalogue with its unit.
 
 use headroom_features::lookup;
-use headroom_model::{Contribution, Term};
+use headroom_model::inputs::{DAYS_TO_RENEWAL, RENEWAL_WINDOW};
+use headroom_model::{Contribution, FeatureMatrix, Term};
 use serde::Serialize;
 
 use crate::facts::AccountFacts;
@@ -49,20 +50,49 @@ pub struct ReasonText {
     pub text: String,
 }
 
+/// One row of a model's inputs, for reasons about derived inputs (window
+/// interactions, products, one 0/1 input per segment).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RowInputs<'a> {
+    /// The model's inputs.
+    pub matrix: Option<&'a FeatureMatrix>,
+    /// The account's row in it.
+    pub row: usize,
+    /// The upper bound of the renewal window input in days, when the model has one.
+    pub renewal_window_days: Option<f64>,
+}
+
+impl RowInputs<'_> {
+    /// The row's value of an input; `None` when missing or absent.
+    fn value(&self, name: &str) -> Option<f64> {
+        let matrix = self.matrix?;
+        let j = matrix.column_index(name)?;
+        let v = matrix.values()[[self.row, j]];
+        (!v.is_nan()).then_some(v)
+    }
+}
+
 /// Turns a model's raising contributions into reasons.
 pub fn from_contributions(
     source: ReasonSource,
     contributions: &[Contribution],
     facts: &AccountFacts,
     history: Option<&AccountHistory>,
+    inputs: RowInputs<'_>,
 ) -> Vec<ReasonText> {
     contributions
         .iter()
-        .map(|c| ReasonText {
-            source,
-            feature: c.feature.clone(),
-            contribution: c.contribution,
-            text: describe(&c.feature, c.term, c.raw_value, facts, history),
+        .map(|c| {
+            let text = match c.term {
+                Term::Value => describe_input(&c.feature, c.raw_value, facts, history, inputs),
+                Term::Missing => describe_missing(&c.feature),
+            };
+            ReasonText {
+                source,
+                feature: c.feature.clone(),
+                contribution: c.contribution,
+                text,
+            }
         })
         .collect()
 }
@@ -75,10 +105,88 @@ pub fn describe(
     facts: &AccountFacts,
     history: Option<&AccountHistory>,
 ) -> String {
-    let Some(value) = raw.filter(|_| term == Term::Value) else {
-        return describe_missing(feature);
+    match term {
+        Term::Value => describe_input(feature, raw, facts, history, RowInputs::default()),
+        Term::Missing => describe_missing(feature),
+    }
+}
+
+/// Describes one model input: a derived input (the renewal window and its
+/// interactions, a product, a 0/1 category input) or a feature-table column.
+fn describe_input(
+    name: &str,
+    raw: Option<f64>,
+    facts: &AccountFacts,
+    history: Option<&AccountHistory>,
+    inputs: RowInputs<'_>,
+) -> String {
+    let side = |input: &str| describe_input(input, inputs.value(input), facts, history, inputs);
+    if name == RENEWAL_WINDOW {
+        return renewal_window(raw.is_some_and(|v| v >= 0.5), facts, inputs);
+    }
+    if let Some(other) = name
+        .strip_prefix(RENEWAL_WINDOW)
+        .and_then(|rest| rest.strip_prefix('*'))
+    {
+        let inside = inputs.value(RENEWAL_WINDOW).is_some_and(|v| v >= 0.5);
+        if other == DAYS_TO_RENEWAL {
+            return renewal_window(inside, facts, inputs);
+        }
+        return format!("{}, {}", side(other), renewal_window(inside, facts, inputs));
+    }
+    if let Some((a, b)) = name.split_once('*') {
+        return format!("{} with {}", side(a), side(b));
+    }
+    if let Some((column, value)) = name.split_once('=') {
+        return category(column, value, raw.is_some_and(|v| v >= 0.5));
+    }
+    let Some(value) = raw else {
+        return describe_missing(name);
     };
-    known(feature, value, facts, history).unwrap_or_else(|| generic(feature, value))
+    known(name, value, facts, history).unwrap_or_else(|| generic(name, value))
+}
+
+/// "renewal within 180 days (in 45 days)" or "no renewal within 180 days".
+fn renewal_window(inside: bool, facts: &AccountFacts, inputs: RowInputs<'_>) -> String {
+    let horizon = inputs
+        .renewal_window_days
+        .map(words::days)
+        .unwrap_or_else(|| "the horizon".to_string());
+    let when = match (facts.days_to_renewal, facts.renewal_date) {
+        (Some(d), Some(date)) if d >= 0.0 => {
+            format!(" (in {}, on {})", words::days(d), words::date(date))
+        }
+        _ => String::new(),
+    };
+    if inside {
+        format!("renewal within {horizon}{when}")
+    } else {
+        format!("no renewal within {horizon}{when}")
+    }
+}
+
+/// A 0/1 category input: "an smb account", "not an enterprise account",
+/// "plan is growth".
+fn category(column: &str, value: &str, set: bool) -> String {
+    match (column, set) {
+        ("segment", true) => format!("{} {value} account", article(value)),
+        ("segment", false) => format!("not {} {value} account", article(value)),
+        (_, true) => format!("{} is {value}", words::name(column)),
+        (_, false) => format!("{} is not {value}", words::name(column)),
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    // "an smb", "an enterprise", "a mid-market": by the sound of the letter.
+    match word.chars().next().map(|c| c.to_ascii_lowercase()) {
+        Some('a' | 'e' | 'i' | 'o' | 'u' | 's' | 'f' | 'h' | 'l' | 'm' | 'n' | 'r' | 'x')
+            if word.len() <= 3 =>
+        {
+            "an"
+        }
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
 }
 
 /// Phrases the features that have their own wording.
@@ -546,6 +654,60 @@ mod tests {
     fn missing_value_says_so() {
         let text = describe("yoy_change", Term::Missing, None, &facts(), None);
         assert!(text.starts_with("no value on record for "), "{text}");
+    }
+
+    #[test]
+    fn category_inputs_read_as_segments() {
+        assert_eq!(
+            describe("segment=smb", Term::Value, Some(1.0), &facts(), None),
+            "an smb account"
+        );
+        assert_eq!(
+            describe("segment=enterprise", Term::Value, Some(0.0), &facts(), None),
+            "not an enterprise account"
+        );
+        assert_eq!(
+            describe("segment=mid-market", Term::Value, Some(1.0), &facts(), None),
+            "a mid-market account"
+        );
+        assert_eq!(
+            describe("plan=growth", Term::Value, Some(1.0), &facts(), None),
+            "plan is growth"
+        );
+    }
+
+    #[test]
+    fn renewal_window_interaction_quotes_both_sides() {
+        // Inputs: utilization 0.46, inside the 180-day window, and their product.
+        let names = vec![
+            "util_primary".to_string(),
+            RENEWAL_WINDOW.to_string(),
+            format!("{RENEWAL_WINDOW}*util_primary"),
+        ];
+        let keys = vec![headroom_model::RowKey::new(
+            "A1",
+            chrono::NaiveDate::from_ymd_opt(2026, 10, 31).unwrap(),
+            None,
+        )];
+        let matrix = FeatureMatrix::new(ndarray::array![[0.46, 1.0, 0.46]], names, keys).unwrap();
+        let inputs = RowInputs {
+            matrix: Some(&matrix),
+            row: 0,
+            renewal_window_days: Some(180.0),
+        };
+        let contribution = Contribution {
+            feature: format!("{RENEWAL_WINDOW}*util_primary"),
+            term: Term::Value,
+            raw_value: Some(0.46),
+            standardized_value: 1.0,
+            contribution: 0.8,
+        };
+        let reasons =
+            from_contributions(ReasonSource::Churn, &[contribution], &facts(), None, inputs);
+        assert_eq!(
+            reasons[0].text,
+            "23 of 50 seats in use (46%), renewal within 180 days (in 45 days, on 2026-12-15)"
+        );
     }
 
     #[test]

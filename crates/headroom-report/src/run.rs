@@ -14,7 +14,7 @@ use crate::error::ReportError;
 use crate::facts::AccountFacts;
 use crate::models::ModelQuality;
 use crate::priority::{Priority, Projection};
-use crate::reasons::ReasonText;
+use crate::reasons::{ReasonSource, ReasonText};
 use crate::segment::{HealthSegment, PendingChange};
 use crate::settings::{ScoreSettings, TenureGroup, Thresholds};
 
@@ -76,6 +76,23 @@ impl AccountScore {
     /// The alerts that count (not suppressed by a note).
     pub fn active_alerts(&self) -> impl Iterator<Item = &AccountAlert> {
         self.alerts.iter().filter(|a| a.is_active())
+    }
+
+    /// The reasons a reader needs: the model reasons of the outcome the
+    /// account is flagged for (both when flagged for both; when flagged for
+    /// neither, the larger of ARR at risk and expansion value), then the
+    /// rule reason. The snapshot and the CSV keep every reason.
+    pub fn shown_reasons(&self) -> impl Iterator<Item = &ReasonText> {
+        let churn_weighs_more = self.priority.arr_at_risk >= self.priority.expansion_value;
+        let (churn, expansion) = match (self.flagged_churn, self.flagged_expansion) {
+            (false, false) => (churn_weighs_more, !churn_weighs_more),
+            flags => flags,
+        };
+        self.reasons.iter().filter(move |r| match r.source {
+            ReasonSource::Churn => churn,
+            ReasonSource::Expansion => expansion,
+            ReasonSource::Rule => true,
+        })
     }
 
     /// The record stored for this account in a snapshot.

@@ -636,11 +636,17 @@ fn model_reasons(
     ] {
         if let Some(scored) = scored {
             let codes = &scored.scores.reasons[row];
+            let inputs = reasons::RowInputs {
+                matrix: Some(&scored.scores.inputs),
+                row,
+                renewal_window_days: scored.scores.renewal_window_days,
+            };
             out.extend(reasons::from_contributions(
                 source,
                 &codes.raising,
                 facts,
                 Some(history),
+                inputs,
             ));
         }
     }

@@ -392,8 +392,7 @@ fn card(run: &ScoreRun, a: &AccountScore, page: &mut String) {
     list(
         page,
         "Why",
-        a.reasons
-            .iter()
+        a.shown_reasons()
             .map(|r| format!("{}: {}", r.source.key(), r.text)),
     );
     let alerts: Vec<String> = a.alerts.iter().map(|x| x.stored_text()).collect();

@@ -190,7 +190,7 @@ fn details(run: &ScoreRun, out: &mut String) {
             words::money(a.priority.expansion_value, &run.currency),
             a.priority.urgency
         );
-        for reason in &a.reasons {
+        for reason in a.shown_reasons() {
             let _ = writeln!(out, "   why ({}): {}", reason.source.key(), reason.text);
         }
         for alert in &a.alerts {

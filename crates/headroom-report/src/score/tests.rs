@@ -436,6 +436,13 @@ fn model_inputs_missing_from_the_table_are_named() {
         }
     }
     model.preprocessing.imputation[1].feature = "util_api_calls".to_string();
+    if let Some(spec) = model.inputs.as_mut() {
+        for column in &mut spec.columns {
+            if column == "pct_change_3m" {
+                *column = "util_api_calls".to_string();
+            }
+        }
+    }
     let settings = ScoreSettings::default();
     let champions = Champions::from_artifacts(
         Some(("churn-x".to_string(), model)),
