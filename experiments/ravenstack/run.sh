@@ -72,7 +72,7 @@ text "" "## The portfolio report" "" \
 step score --project "$project" --as-of 2024-09-30 --top 10
 
 text "" "## One account" ""
-first=$("$bin" score --project "$project" --as-of 2024-09-30 --format csv --top 1 2>/dev/null | sed -n 2p | cut -d, -f1)
+first=$("$bin" score --project "$project" --as-of 2024-09-30 --format csv --top 1 2>/dev/null | sed -n 2p | cut -d, -f2)
 step account "$first" --project "$project" --as-of 2024-09-30
 
 text "" "## A review month" "" \
