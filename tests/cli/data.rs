@@ -245,3 +245,21 @@ fn sample_validates_and_imports_with_its_rollups() {
     assert_eq!(tables.meta.rollup("api_calls"), headroom_data::Rollup::Sum);
     assert_eq!(tables.accounts.height(), 2_000);
 }
+
+#[test]
+fn error_prints_each_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tables")).unwrap();
+
+    let output = headroom()
+        .args(["features", "--as-of", "2025-01-31", "--project"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+
+    assert!(!output.status.success());
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("accounts.parquet"), "{stderr}");
+    // The I/O error is quoted by the message above it and not repeated.
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+}

@@ -2,6 +2,7 @@
 
 mod data;
 mod features;
+mod score;
 mod store;
 
 use assert_cmd::Command;
@@ -18,3 +19,4 @@ fn version_prints_package_version() {
 }
 
 mod sim;
+mod train;

@@ -42,6 +42,13 @@ enum Command {
     Import(cmd::import::ImportArgs),
     /// Generate a synthetic portfolio with known mechanisms and its ground truth.
     Sim(cmd::sim::SimArgs),
+    // The help text of these two comes from their argument structs.
+    Score(cmd::score::ScoreArgs),
+    Account(cmd::account::AccountArgs),
+    /// Train the churn and expansion models and evaluate them on held-out months.
+    Train(cmd::train::TrainArgs),
+    /// Retrain month by month and report how the held-out metrics move.
+    Backtest(cmd::backtest::BacktestArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +65,10 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(&args),
         Command::Import(args) => cmd::import::run(&args),
         Command::Sim(args) => cmd::sim::run(args, cli.quiet),
+        Command::Score(args) => cmd::score::run(args, cli.quiet),
+        Command::Account(args) => cmd::account::run(args, cli.quiet),
+        Command::Train(args) => cmd::train::run(&args),
+        Command::Backtest(args) => cmd::backtest::run(&args),
     };
 
     match result {

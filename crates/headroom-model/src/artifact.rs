@@ -4,6 +4,15 @@
 //! Versioning: [`FORMAT_VERSION`] rises whenever a field changes meaning or a
 //! required field is added. A file with a newer version is rejected; older
 //! versions are read as long as their fields still parse.
+//!
+//! | format | adds |
+//! |---|---|
+//! | 1 | preprocessing, coefficients, settings, training window, fit, selection, metrics |
+//! | 2 | `inputs` (how inputs are built from a feature table), `input_profile` (training distribution of each input) and `held_out` (what the metrics were measured on), the first two required; a separation warning tags its variant with `separation` (format 1 wrote a second `kind` key, which no parser reads back) |
+//!
+//! A format 1 file loads with `inputs` and `input_profile` absent: its inputs
+//! are read from the feature table as they are, and the input drift of the
+//! review cannot be computed for it.
 
 use std::fs;
 use std::io::Write;
@@ -15,15 +24,20 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ModelError, Result};
 use crate::evaluate::Evaluation;
 use crate::folds::FoldParams;
+use crate::inputs::InputSpec;
 use crate::kind::ModelKind;
 use crate::logistic::{ClassWeight, FitReport};
 use crate::preprocess::{Preprocessor, Term};
+use crate::profile::InputProfile;
 use crate::select::SelectionReport;
 use crate::threshold::ThresholdRule;
 use crate::train::SeparationPolicy;
 
 /// The newest artifact format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The first format whose files must carry `inputs` and `input_profile`.
+const INPUTS_REQUIRED_FROM: u32 = 2;
 
 /// The settings a model was trained with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,8 +111,44 @@ pub struct ModelArtifact {
     pub fit: FitReport,
     /// The penalty and threshold selection, when one ran.
     pub selection: Option<SelectionReport>,
-    /// Evaluation metrics, attached by the backtest.
+    /// Evaluation metrics on held-out rows, when an evaluation ran.
     pub metrics: Option<Evaluation>,
+    /// The recipe that builds the inputs from a feature table (format 2).
+    /// `None` in a format 1 file, whose inputs are feature-table columns as
+    /// they are.
+    #[serde(default)]
+    pub inputs: Option<InputSpec>,
+    /// The training distribution of each input (format 2; `None` in a
+    /// format 1 file).
+    #[serde(default)]
+    pub input_profile: Option<InputProfile>,
+    /// The held-out window and the model that [`ModelArtifact::metrics`] were
+    /// measured on, when an evaluation ran.
+    #[serde(default)]
+    pub held_out: Option<HeldOut>,
+}
+
+/// The window and the model that a model's held-out metrics were measured on.
+///
+/// With `refitted` true, the metrics belong to a model fitted with the same
+/// settings on the rows observed up to `trained_until`, and this artifact was
+/// then refitted on every labelled row with the penalty and threshold that
+/// model chose. With `refitted` false, the metrics are this artifact's own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldOut {
+    /// First held-out observation date.
+    pub first: NaiveDate,
+    /// Last held-out observation date.
+    pub last: NaiveDate,
+    /// Last observation date the evaluated model trained on: one horizon
+    /// before `first`, so that its labels were known when the window began.
+    pub trained_until: NaiveDate,
+    /// The rows the evaluated model trained on.
+    pub training: TrainingSummary,
+    /// The evaluated model's fit report.
+    pub fit: FitReport,
+    /// Whether this artifact was refitted after the evaluation.
+    pub refitted: bool,
 }
 
 /// The version field alone, read before the rest of the file.
@@ -116,6 +166,55 @@ impl ModelArtifact {
     /// Returns the decision threshold.
     pub fn threshold(&self) -> f64 {
         self.settings.threshold
+    }
+
+    /// Returns how the inputs are built from a feature table: the stored spec,
+    /// or for a format 1 file the input features read as they are.
+    pub fn input_spec(&self) -> InputSpec {
+        self.inputs
+            .clone()
+            .unwrap_or_else(|| InputSpec::plain(self.preprocessing.features.clone()))
+    }
+
+    /// Builds this model's inputs from a feature table (as
+    /// `headroom_features::features_with` returns it), ready for
+    /// [`ModelArtifact::predict_proba`] and [`ModelArtifact::reason_codes`].
+    ///
+    /// Fails with [`ModelError::Column`] naming a column the model reads that
+    /// the table lacks or stores with the wrong type.
+    pub fn feature_matrix(
+        &self,
+        table: &polars::prelude::DataFrame,
+    ) -> Result<crate::FeatureMatrix> {
+        self.input_spec().matrix(table)
+    }
+
+    /// Returns the version: the last training observation date and the first
+    /// 8 hex digits of the SHA-256 of the training-data fingerprint, the
+    /// settings, the input spec and the headroom version, such as
+    /// `20260430-1a2b3c4d`. The same data and settings give the same version.
+    pub fn version(&self) -> String {
+        use sha2::{Digest, Sha256};
+
+        let mut hasher = Sha256::new();
+        hasher.update(self.training.fingerprint.as_bytes());
+        hasher.update([0]);
+        hasher.update(serde_json::to_vec(&self.settings).expect("settings serialize"));
+        hasher.update([0]);
+        hasher.update(serde_json::to_vec(&self.inputs).expect("inputs serialize"));
+        hasher.update([0]);
+        hasher.update(self.headroom_version.as_bytes());
+        let digest = format!("{:x}", hasher.finalize());
+        format!(
+            "{}-{}",
+            self.training.last_observation.format("%Y%m%d"),
+            &digest[..8]
+        )
+    }
+
+    /// Returns the file name the model is saved under: `<kind>-<version>.json`.
+    pub fn file_name(&self) -> String {
+        format!("{}-{}.json", self.kind, self.version())
     }
 
     /// Fails with [`ModelError::FeatureMismatch`] unless `names` contains
@@ -198,6 +297,7 @@ impl ModelArtifact {
             path: path.to_owned(),
             reason,
         };
+        self.check_inputs(path)?;
         let p = &self.preprocessing;
         if self.coefficients.len() != p.columns.len() {
             return Err(invalid(format!(
@@ -231,6 +331,48 @@ impl ModelArtifact {
                 return Err(invalid(format!(
                     "column {:?} has no imputation median",
                     column.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that a format 2 file has its input spec and profile, and that
+    /// both name the input features in order.
+    fn check_inputs(&self, path: &Path) -> Result<()> {
+        let invalid = |reason: String| ModelError::InvalidArtifact {
+            path: path.to_owned(),
+            reason,
+        };
+        let features = &self.preprocessing.features;
+        if self.format_version >= INPUTS_REQUIRED_FROM {
+            if self.inputs.is_none() {
+                return Err(invalid(format!(
+                    "format {} requires the inputs field",
+                    self.format_version
+                )));
+            }
+            if self.input_profile.is_none() {
+                return Err(invalid(format!(
+                    "format {} requires the input_profile field",
+                    self.format_version
+                )));
+            }
+        }
+        if let Some(spec) = &self.inputs
+            && spec.names() != *features
+        {
+            return Err(invalid(format!(
+                "the inputs build {:?} but the model reads {:?}",
+                spec.names(),
+                features
+            )));
+        }
+        if let Some(profile) = &self.input_profile {
+            let profiled: Vec<&String> = profile.inputs.iter().map(|i| &i.feature).collect();
+            if profiled != features.iter().collect::<Vec<_>>() {
+                return Err(invalid(format!(
+                    "the input profile covers {profiled:?} but the model reads {features:?}"
                 )));
             }
         }
@@ -280,6 +422,31 @@ mod tests {
     }
 
     #[test]
+    fn separation_warning_round_trips() {
+        use crate::logistic::FitWarning;
+        use crate::separation::{Separation, Side};
+
+        let mut model = hand_artifact();
+        model
+            .fit
+            .warnings
+            .push(FitWarning::Separation(Separation::Feature {
+                column: "usage".to_owned(),
+                positive_class: "churned".to_owned(),
+                side: Side::Below,
+                boundary: 0.1,
+                complete: false,
+                positives_at_boundary: 2,
+                negatives_at_boundary: 3,
+            }));
+        let json: serde_json::Value = serde_json::from_str(&model.to_json()).unwrap();
+        assert_eq!(json["fit"]["warnings"][0]["kind"], "separation");
+        assert_eq!(json["fit"]["warnings"][0]["separation"], "feature");
+        let loaded = ModelArtifact::from_json(&model.to_json(), Path::new("m.json")).unwrap();
+        assert_eq!(loaded, model);
+    }
+
+    #[test]
     fn save_leaves_no_temporary_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("churn.json");
@@ -299,7 +466,7 @@ mod tests {
     #[test]
     fn json_names_the_parts_of_the_model() {
         let json: serde_json::Value = serde_json::from_str(&hand_artifact().to_json()).unwrap();
-        assert_eq!(json["format_version"], 1);
+        assert_eq!(json["format_version"], 2);
         assert_eq!(json["kind"], "churn");
         assert_eq!(json["features"][1], "tickets");
         assert_eq!(json["columns"][2]["name"], "tickets:missing");
@@ -308,6 +475,103 @@ mod tests {
         assert_eq!(json["coefficients"][0], -2.0);
         assert_eq!(json["settings"]["horizon_days"], 180);
         assert_eq!(json["training"]["first_observation"], "2023-01-31");
+        assert_eq!(json["inputs"]["columns"][0], "usage");
+        assert_eq!(json["input_profile"]["inputs"][1]["feature"], "tickets");
+        assert_eq!(json["input_profile"]["inputs"][1]["missing_share"], 0.5);
+    }
+
+    /// Writes the hand artifact as a format 1 file: without the inputs,
+    /// profile and held-out fields.
+    fn format_one_json() -> String {
+        let mut json: serde_json::Value = serde_json::from_str(&hand_artifact().to_json()).unwrap();
+        let fields = json.as_object_mut().unwrap();
+        fields.insert("format_version".to_owned(), serde_json::json!(1));
+        fields.remove("inputs");
+        fields.remove("input_profile");
+        fields.remove("held_out");
+        json.to_string()
+    }
+
+    #[test]
+    fn format_one_file_reads_features_as_they_are() {
+        let model = ModelArtifact::from_json(&format_one_json(), Path::new("m.json")).unwrap();
+        assert_eq!(model.format_version, 1);
+        assert_eq!(model.inputs, None);
+        assert_eq!(model.input_profile, None);
+        assert_eq!(
+            model.input_spec(),
+            InputSpec::plain(names(&["usage", "tickets"]))
+        );
+    }
+
+    #[test]
+    fn format_two_file_without_inputs_is_rejected() {
+        let mut json: serde_json::Value = serde_json::from_str(&hand_artifact().to_json()).unwrap();
+        json.as_object_mut().unwrap().remove("inputs");
+        let err = ModelArtifact::from_json(&json.to_string(), Path::new("m.json")).unwrap_err();
+        assert!(
+            matches!(err, ModelError::InvalidArtifact { ref reason, .. } if reason == "format 2 requires the inputs field"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn format_two_file_without_profile_is_rejected() {
+        let mut json: serde_json::Value = serde_json::from_str(&hand_artifact().to_json()).unwrap();
+        json.as_object_mut().unwrap().remove("input_profile");
+        let err = ModelArtifact::from_json(&json.to_string(), Path::new("m.json")).unwrap_err();
+        assert!(
+            matches!(err, ModelError::InvalidArtifact { ref reason, .. } if reason == "format 2 requires the input_profile field"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn inputs_that_build_other_features_are_rejected() {
+        let mut model = hand_artifact();
+        model.inputs = Some(InputSpec::plain(names(&["usage", "seats"])));
+        let err = ModelArtifact::from_json(&model.to_json(), Path::new("m.json")).unwrap_err();
+        assert!(
+            matches!(err, ModelError::InvalidArtifact { ref reason, .. } if reason.starts_with("the inputs build")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn profile_of_other_features_is_rejected() {
+        let mut model = hand_artifact();
+        model.input_profile.as_mut().unwrap().inputs.pop();
+        let err = ModelArtifact::from_json(&model.to_json(), Path::new("m.json")).unwrap_err();
+        assert!(
+            matches!(err, ModelError::InvalidArtifact { ref reason, .. } if reason.starts_with("the input profile covers")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn version_depends_on_data_and_settings_only() {
+        let model = hand_artifact();
+        let version = model.version();
+        assert!(version.starts_with("20231231-"), "{version}");
+        assert_eq!(version.len(), "20231231-".len() + 8);
+
+        let mut refitted = model.clone();
+        refitted.fit.iterations = Some(99);
+        assert_eq!(refitted.version(), version);
+
+        let mut other_data = model.clone();
+        other_data.training.fingerprint = "sha256:01".to_owned();
+        assert_ne!(other_data.version(), version);
+
+        let mut other_settings = model;
+        other_settings.settings.l2_penalty = 1e-2;
+        assert_ne!(other_settings.version(), version);
+    }
+
+    #[test]
+    fn file_name_is_kind_and_version() {
+        let model = hand_artifact();
+        assert_eq!(model.file_name(), format!("churn-{}.json", model.version()));
     }
 
     #[test]
@@ -318,7 +582,7 @@ mod tests {
             .unwrap_err();
         assert!(matches!(
             err,
-            ModelError::UnsupportedFormatVersion { found: 2, supported: 1, ref path } if path == Path::new("models/churn.json")
+            ModelError::UnsupportedFormatVersion { found: 3, supported: 2, ref path } if path == Path::new("models/churn.json")
         ));
     }
 

@@ -56,6 +56,18 @@ pub enum ModelError {
         "invalid positive-class weight 0: each positive row must count at least once\nhint: use 1 for no weighting or an integer such as 10"
     )]
     ZeroClassWeight,
+    /// A `[model]` setting that cannot work.
+    #[error("invalid [model] setting {name} = {value}: {reason}\nhint: {hint}")]
+    InvalidSetting {
+        /// The setting.
+        name: &'static str,
+        /// The rejected value.
+        value: String,
+        /// Why it is rejected.
+        reason: &'static str,
+        /// What to use instead.
+        hint: &'static str,
+    },
     /// Fold settings that cannot produce a validation fold.
     #[error("invalid fold setting {name} = {value}: {reason}\nhint: {hint}")]
     InvalidFoldSetting {
@@ -211,7 +223,7 @@ pub enum ModelError {
     },
     /// Too little history for the time-ordered validation folds.
     #[error(
-        "not enough history for {folds} validation folds of {validation_dates} observation dates each with a {gap_days}-day gap: {reason}\nhint: use fewer folds, fewer dates per fold, or a single penalty and a fixed threshold (no selection)"
+        "not enough history for {folds} validation folds of {validation_dates} observation dates each with a {gap_days}-day gap: {reason}\nhint: lower folds or fold_months in the [model] section, or give it a single penalty and a fixed threshold (no selection)"
     )]
     NotEnoughHistory {
         /// Requested folds.
@@ -225,7 +237,7 @@ pub enum ModelError {
     },
     /// A validation fold's training rows hold only one class.
     #[error(
-        "validation fold {fold} trains on {rows} rows observed {train_first} to {train_last} and none of them is {missing}\nhint: use fewer folds so the earliest fold trains on more history, or a single penalty and a fixed threshold (no selection)"
+        "validation fold {fold} trains on {rows} rows observed {train_first} to {train_last} and none of them is {missing}\nhint: lower folds in the [model] section so the earliest fold trains on more history, or give it a single penalty and a fixed threshold (no selection)"
     )]
     FoldOneClass {
         /// 1-based fold number, oldest first.
@@ -238,6 +250,37 @@ pub enum ModelError {
         train_last: NaiveDate,
         /// The class without rows.
         missing: &'static str,
+    },
+    /// The feature pipeline failed while building a training set.
+    #[error("failed to compute the training features: {source}")]
+    Features {
+        /// The feature-stage error.
+        #[source]
+        source: headroom_features::FeatureError,
+    },
+    /// The tables hold no history to train on.
+    #[error(
+        "cannot build a training set: {reason}\nhint: import usage and outcomes covering at least the warm-up months plus the horizon (about a year at the defaults)"
+    )]
+    NoHistory {
+        /// What is missing.
+        reason: String,
+    },
+    /// The held-out window leaves no month-end to train on.
+    #[error(
+        "cannot hold out {holdout_months} month-ends from {first_held_out}: the evaluated model may only train on rows observed on or before {train_until} (one {horizon_days}-day horizon earlier), and the first labelled month-end is {first_labelled}\nhint: lower holdout_months in the [model] section, or set it to 0 to train on everything without a held-out evaluation"
+    )]
+    HoldoutTooLong {
+        /// The requested held-out month-ends.
+        holdout_months: u32,
+        /// The first held-out month-end.
+        first_held_out: NaiveDate,
+        /// The last observation date the evaluated model may train on.
+        train_until: NaiveDate,
+        /// The horizon in days.
+        horizon_days: u32,
+        /// The first labelled month-end.
+        first_labelled: NaiveDate,
     },
     /// linfa-logistic failed to fit.
     #[error("logistic regression fit failed: {source}")]

@@ -52,7 +52,7 @@ use linfa::traits::Fit;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ShapeBuilder};
 use serde::{Deserialize, Serialize};
-use tracing::{debug, warn};
+use tracing::debug;
 
 use crate::error::{ModelError, Result};
 
@@ -401,8 +401,9 @@ impl FitReport {
             converged = self.converged,
             "logistic fit finished"
         );
+        // The warnings travel in the report; callers decide how to show them.
         for w in &self.warnings {
-            warn!("{w}");
+            debug!("{w}");
         }
     }
 }

@@ -38,8 +38,11 @@ pub enum Side {
 }
 
 /// A perfect or quasi-complete split of the classes.
+///
+/// The JSON tag is `separation`, not `kind`, because a fit warning wraps it
+/// and already uses `kind` for its own tag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "separation", rename_all = "snake_case")]
 pub enum Separation {
     /// One model column splits the classes.
     Feature {

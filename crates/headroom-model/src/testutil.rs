@@ -184,6 +184,13 @@ pub fn hand_artifact() -> crate::artifact::ModelArtifact {
         },
         selection: None,
         metrics: None,
+        inputs: Some(crate::inputs::InputSpec::plain(names(&[
+            "usage", "tickets",
+        ]))),
+        input_profile: Some(crate::profile::InputProfile::fit(&hand_rows(&[
+            "usage", "tickets",
+        ]))),
+        held_out: None,
     }
 }
 
@@ -199,4 +206,132 @@ pub fn hand_rows(order: &[&str]) -> FeatureMatrix {
     let flat: Vec<f64> = [row(0.25, f64::NAN), row(0.9, 5.0)].concat();
     let values = Array2::from_shape_vec((2, order.len()), flat).expect("two rows");
     FeatureMatrix::new(values, names(order), keys(2)).expect("valid matrix")
+}
+
+/// One row of a hand-built feature panel.
+#[derive(Debug, Clone, Copy)]
+pub struct PanelRow<'a> {
+    /// The account.
+    pub account: &'a str,
+    /// The observation date.
+    pub as_of: NaiveDate,
+    /// The customer segment.
+    pub segment: Option<&'a str>,
+    /// `util_primary_3m`.
+    pub utilization: f64,
+    /// `days_to_renewal` (NaN for null).
+    pub days_to_renewal: f64,
+}
+
+/// A feature panel with the key columns and `util_primary_3m` and
+/// `days_to_renewal`, as the feature stage names them.
+pub fn panel(rows: &[PanelRow<'_>]) -> polars::prelude::DataFrame {
+    use polars::prelude::{DataFrame, NamedFrom, Series};
+
+    let nullable = |v: f64| (!v.is_nan()).then_some(v);
+    let accounts: Vec<&str> = rows.iter().map(|r| r.account).collect();
+    let dates: Vec<NaiveDate> = rows.iter().map(|r| r.as_of).collect();
+    let segments: Vec<Option<&str>> = rows.iter().map(|r| r.segment).collect();
+    let utilization: Vec<Option<f64>> = rows.iter().map(|r| nullable(r.utilization)).collect();
+    let days: Vec<Option<f64>> = rows.iter().map(|r| nullable(r.days_to_renewal)).collect();
+    DataFrame::new(
+        rows.len(),
+        vec![
+            Series::new("account_id".into(), accounts).into(),
+            Series::new("as_of".into(), dates).into(),
+            Series::new("segment".into(), segments).into(),
+            Series::new("util_primary_3m".into(), utilization).into(),
+            Series::new("days_to_renewal".into(), days).into(),
+        ],
+    )
+    .expect("columns of equal length")
+}
+
+/// An outcomes table with the contract's key columns.
+pub fn outcomes(rows: &[(&str, NaiveDate, &str)]) -> polars::prelude::DataFrame {
+    use polars::prelude::{DataFrame, NamedFrom, Series};
+
+    let accounts: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    let dates: Vec<NaiveDate> = rows.iter().map(|r| r.1).collect();
+    let words: Vec<&str> = rows.iter().map(|r| r.2).collect();
+    DataFrame::new(
+        rows.len(),
+        vec![
+            Series::new("account_id".into(), accounts).into(),
+            Series::new("date".into(), dates).into(),
+            Series::new("outcome".into(), words).into(),
+        ],
+    )
+    .expect("columns of equal length")
+}
+
+/// A simulated history: a feature panel, its outcomes and the history end.
+pub struct History {
+    /// The panel, rows in random order.
+    pub panel: polars::prelude::DataFrame,
+    /// The outcomes table.
+    pub outcomes: polars::prelude::DataFrame,
+    /// The last month-end of the history.
+    pub history_end: NaiveDate,
+}
+
+/// A history of `accounts` accounts over `months` month-ends from January
+/// 2022, seeded. Each account has a utilization level in 0.1..1.0 (plus
+/// noise each month) and a renewal month. After each month-end it churns at
+/// the next month-end with probability 0.08 (1 - utilization)^3, and ends
+/// there; above 0.85 utilization it expands with probability 0.05. Churn is
+/// rare (a few percent of 180-day labels) and the panel rows are shuffled.
+pub fn history(accounts: usize, months: u32, seed: u64) -> History {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let segments = ["enterprise", "mid-market", "smb"];
+    let mut rows: Vec<(String, NaiveDate, &str, f64, f64)> = Vec::new();
+    let mut events: Vec<(String, NaiveDate, &str)> = Vec::new();
+
+    for a in 0..accounts {
+        let account = format!("acct-{a:03}");
+        let level: f64 = rng.random_range(0.1..1.0);
+        let renewal_month: u32 = rng.random_range(0..12);
+        for m in 0..months {
+            let utilization = (level + rng.random_range(-0.1..0.1)).clamp(0.0, 1.2);
+            let days = f64::from((renewal_month + 12 - m % 12) % 12) * 30.0 + 15.0;
+            rows.push((
+                account.clone(),
+                month_end(m),
+                segments[a % 3],
+                utilization,
+                days,
+            ));
+            if rng.random::<f64>() < 0.08 * (1.0 - utilization.min(1.0)).powi(3) {
+                events.push((account.clone(), month_end(m + 1), "churned"));
+                break;
+            }
+            if utilization > 0.85 && rng.random::<f64>() < 0.05 {
+                events.push((account.clone(), month_end(m + 1), "expanded"));
+            }
+        }
+    }
+
+    for i in (1..rows.len()).rev() {
+        let j = rng.random_range(0..=i);
+        rows.swap(i, j);
+    }
+    let panel_rows: Vec<PanelRow<'_>> = rows
+        .iter()
+        .map(|(account, as_of, segment, utilization, days)| PanelRow {
+            account,
+            as_of: *as_of,
+            segment: Some(segment),
+            utilization: *utilization,
+            days_to_renewal: *days,
+        })
+        .collect();
+    let event_rows: Vec<(&str, NaiveDate, &str)> = events
+        .iter()
+        .map(|(account, date, word)| (account.as_str(), *date, *word))
+        .collect();
+    History {
+        panel: panel(&panel_rows),
+        outcomes: outcomes(&event_rows),
+        history_end: month_end(months - 1),
+    }
 }

@@ -5,17 +5,19 @@ use std::collections::HashSet;
 
 use linfa::ParamGuard;
 use serde::{Deserialize, Serialize};
-use tracing::{info, warn};
+use tracing::{debug, info};
 
 use crate::artifact::{FORMAT_VERSION, ModelArtifact, ModelSettings, TrainingSummary};
 use crate::dataset::Dataset;
 use crate::error::{ModelError, Result};
 use crate::folds::FoldParams;
+use crate::inputs::InputSpec;
 use crate::logistic::{
     ClassWeight, DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE, FitWarning, LogisticParams,
     LogisticValidParams,
 };
 use crate::preprocess::Preprocessor;
+use crate::profile::InputProfile;
 use crate::select::{SelectionReport, select};
 use crate::separation::{Separation, feature_separations, probe_linear_separation};
 use crate::threshold::ThresholdRule;
@@ -51,6 +53,8 @@ pub struct TrainValidParams {
     indicator_min_share: f64,
     separation: SeparationPolicy,
     probe_separation: bool,
+    scale_penalty: bool,
+    count_iterations: bool,
 }
 
 /// Unchecked training settings; [`ParamGuard::check`] validates them.
@@ -70,6 +74,8 @@ impl Default for TrainParams {
             indicator_min_share: DEFAULT_INDICATOR_SHARE,
             separation: SeparationPolicy::Warn,
             probe_separation: true,
+            scale_penalty: true,
+            count_iterations: true,
         })
     }
 }
@@ -138,10 +144,32 @@ impl TrainParams {
         self
     }
 
+    /// Sets whether the penalty chosen on the folds is scaled to the rows of
+    /// the final fit (default true): multiplied by the mean training rows of
+    /// the folds over the rows of the final fit.
+    ///
+    /// The penalty applies to the mean log loss, so a fixed prior on the
+    /// coefficients means a penalty proportional to 1 / rows. The folds train
+    /// on fewer rows than the final fit and therefore prefer a larger
+    /// penalty than the final fit needs. A single candidate penalty is never
+    /// scaled.
+    pub fn scale_penalty(mut self, scale: bool) -> Self {
+        self.0.scale_penalty = scale;
+        self
+    }
+
     /// Sets whether the final fit probes for linear separation with a much
     /// smaller penalty (default true; one extra fit).
     pub fn probe_separation(mut self, probe: bool) -> Self {
         self.0.probe_separation = probe;
+        self
+    }
+
+    /// Sets whether the final fit counts its solver iterations (default
+    /// true; about log2(cap) extra fits). Without counting, the fit report
+    /// gives no iteration count.
+    pub fn count_iterations(mut self, count: bool) -> Self {
+        self.0.count_iterations = count;
         self
     }
 }
@@ -213,7 +241,7 @@ impl TrainValidParams {
         let (penalty, threshold, selection) = if self.needs_selection() {
             let report = self.select(data)?;
             (
-                report.chosen_penalty,
+                self.final_penalty(&report, data.n_rows()),
                 report.threshold.threshold,
                 Some(report),
             )
@@ -265,7 +293,7 @@ impl TrainValidParams {
             });
         }
         for s in separations {
-            warn!("{s}");
+            debug!("{s}");
             fit.report.warnings.push(FitWarning::Separation(s));
         }
 
@@ -290,11 +318,42 @@ impl TrainValidParams {
             fit: fit.report,
             selection: None,
             metrics: None,
+            inputs: Some(InputSpec::plain(data.features().names().to_vec())),
+            input_profile: Some(InputProfile::fit(data.features())),
+            held_out: None,
         })
+    }
+
+    /// Returns the penalty of the final fit: the chosen one, scaled to the
+    /// final rows when [`TrainParams::scale_penalty`] is set and there was a
+    /// choice.
+    pub fn final_penalty(&self, report: &SelectionReport, rows: usize) -> f64 {
+        if !self.scale_penalty || self.penalties.len() < 2 || rows == 0 || report.folds.is_empty() {
+            return report.chosen_penalty;
+        }
+        let fold_rows: usize = report.folds.iter().map(|f| f.train_rows).sum();
+        let mean_fold_rows = fold_rows as f64 / report.folds.len() as f64;
+        report.chosen_penalty * mean_fold_rows / rows as f64
+    }
+
+    /// Checks whether a chosen penalty is scaled to the rows of a fit.
+    pub fn scales_penalty(&self) -> bool {
+        self.scale_penalty && self.penalties.len() > 1
+    }
+
+    /// Returns a copy that skips the separation probe and the iteration
+    /// count, for fits whose report nobody reads (the months of a backtest).
+    pub fn without_diagnostics(&self) -> TrainValidParams {
+        TrainValidParams {
+            probe_separation: false,
+            count_iterations: false,
+            ..self.clone()
+        }
     }
 
     fn logistic_params(&self, penalty: f64) -> Result<LogisticValidParams> {
         LogisticParams::default()
+            .count_iterations(self.count_iterations)
             .l2_penalty(penalty)
             .class_weight(self.class_weight)
             .max_iterations(self.max_iterations)
@@ -514,8 +573,41 @@ mod tests {
             .find(|c| c.l2_penalty == selection.chosen_penalty)
             .unwrap();
         assert!(chosen.mean_log_loss <= best * (1.0 + 1e-9));
-        assert_eq!(model.settings.l2_penalty, selection.chosen_penalty);
         assert_eq!(model.threshold(), selection.threshold.threshold);
+    }
+
+    #[test]
+    fn chosen_penalty_is_scaled_to_final_rows() {
+        // 60 accounts x 24 month-ends = 1,440 rows. The folds validate on
+        // month-ends 16-18, 19-21 and 22-24 (1-based) and train on the dates
+        // at least 180 days earlier: 10, 13 and 16 month-ends, that is 600,
+        // 780 and 960 rows, 780 on average. Final penalty = chosen * 780 / 1440.
+        let data = churn_panel(60, 24, 4);
+        let model = TrainParams::default()
+            .folds(folds())
+            .check()
+            .unwrap()
+            .train(&data)
+            .unwrap();
+        let selection = model.selection.as_ref().unwrap();
+        let train_rows: Vec<usize> = selection.folds.iter().map(|f| f.train_rows).collect();
+        assert_eq!(train_rows, vec![600, 780, 960]);
+        let expected = selection.chosen_penalty * 780.0 / 1440.0;
+        assert!((model.settings.l2_penalty - expected).abs() < 1e-15);
+    }
+
+    #[test]
+    fn unscaled_penalty_is_the_chosen_one() {
+        let data = churn_panel(60, 24, 4);
+        let model = TrainParams::default()
+            .folds(folds())
+            .scale_penalty(false)
+            .check()
+            .unwrap()
+            .train(&data)
+            .unwrap();
+        let selection = model.selection.as_ref().unwrap();
+        assert_eq!(model.settings.l2_penalty, selection.chosen_penalty);
     }
 
     #[test]

@@ -1,10 +1,14 @@
 //! One module per subcommand, each with a `run` entry function, and the
 //! helpers they share: logging setup and error reporting.
 
+pub mod account;
+pub mod backtest;
 pub mod features;
 pub mod import;
+pub mod score;
 pub mod sim;
 pub mod store;
+pub mod train;
 pub mod validate;
 
 use std::process::ExitCode;
@@ -41,9 +45,16 @@ pub fn report_error(err: &anyhow::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
 
-    eprintln!("error: {err}");
+    let mut printed = err.to_string();
+    eprintln!("error: {printed}");
     for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        // Most messages already quote their cause, so print only the new ones.
+        let text = cause.to_string();
+        if printed.contains(&text) {
+            continue;
+        }
+        eprintln!("  caused by: {text}");
+        printed.push_str(&text);
     }
     ExitCode::FAILURE
 }

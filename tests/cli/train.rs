@@ -1,0 +1,351 @@
+//! `headroom train` and `headroom backtest` end to end, on a small simulated
+//! portfolio (300 accounts, 36 months) imported into temporary projects.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use headroom_model::ModelArtifact;
+use headroom_store::{ModelKind, ModelStatus, Store};
+
+use crate::headroom;
+
+fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// Writes the simulated portfolio once per test run and returns its folder:
+/// 300 accounts, January 2023 to December 2025, seed 7.
+fn simulated() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep().join("portfolio");
+        headroom()
+            .args([
+                "sim",
+                "--accounts",
+                "300",
+                "--months",
+                "36",
+                "--start",
+                "2023-01",
+            ])
+            .args(["--seed", "7", "--out"])
+            .arg(&dir)
+            .assert()
+            .success();
+        dir
+    })
+}
+
+/// Imports the simulated portfolio into a new project.
+fn project() -> tempfile::TempDir {
+    let project = tempfile::tempdir().unwrap();
+    headroom()
+        .arg("import")
+        .arg(simulated())
+        .arg("--out")
+        .arg(project.path())
+        .assert()
+        .success();
+    project
+}
+
+fn train(project: &Path, extra: &[&str]) -> std::process::Output {
+    headroom()
+        .args(["train", "--project"])
+        .arg(project)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn model_files(project: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(project.join("models"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Reads the number after `prefix`, as in `left out: 1,290 rows of ...`.
+fn count_after(text: &str, prefix: &str) -> usize {
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("{prefix:?} in {text}"))
+        + prefix.len();
+    let digits: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits.parse().unwrap()
+}
+
+#[test]
+fn train_saves_registers_and_prints_evaluation() {
+    let project = project();
+    let output = train(project.path(), &[]);
+    let stdout = stdout_of(&output);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+
+    for expected in [
+        "churn model",
+        "expansion model",
+        "held out: 2025-01-31 to 2025-06-30",
+        "ROC-AUC",
+        "PR-AUC",
+        "log loss",
+        "Brier score",
+        "top-decile lift",
+        "rule (util_primary_3m < 0.4)",
+        "rule (util_primary_3m > 0.85)",
+        "oracle ROC-AUC",
+        "evaluated fit: converged after",
+        "registered version",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected:?} missing in\n{stdout}"
+        );
+    }
+
+    let files = model_files(project.path());
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files[0].starts_with("churn-20250630-"), "{files:?}");
+    assert!(files[1].starts_with("expansion-20250630-"), "{files:?}");
+
+    let churn = ModelArtifact::load(&project.path().join("models").join(&files[0])).unwrap();
+    assert_eq!(churn.format_version, 2);
+    assert_eq!(churn.positive_class, "churned");
+    assert!(churn.input_profile.is_some());
+    assert!(churn.metrics.as_ref().unwrap().oracle_roc_auc.is_some());
+
+    let store = Store::open(Store::project_dir(project.path())).unwrap();
+    let champion = store.champion(ModelKind::Churn).unwrap().unwrap();
+    assert_eq!(format!("churn-{}.json", champion.version), files[0]);
+    assert_eq!(champion.status, ModelStatus::Champion);
+    assert_eq!(champion.artifact_json, churn.to_json());
+    let metrics = champion.metrics();
+    assert_eq!(metrics["first"], "2025-01-31");
+    assert!(metrics["model"]["roc_auc"].as_f64().unwrap() > 0.5);
+    let decisions = store.decisions(Some(ModelKind::Churn)).unwrap();
+    assert_eq!(decisions.len(), 1);
+    assert_eq!(decisions[0].reason, "first model of its kind");
+    drop(store);
+
+    // The same data and settings give the same version: nothing changes.
+    let again = train(project.path(), &["--kind", "churn"]);
+    assert!(again.status.success(), "{}", stderr_of(&again));
+    assert!(
+        stdout_of(&again).contains(&format!(
+            "version {} is already registered (champion); nothing changed",
+            champion.version
+        )),
+        "{}",
+        stdout_of(&again)
+    );
+    assert_eq!(model_files(project.path()), files);
+
+    // Other settings give another version, registered as a challenger.
+    std::fs::write(
+        project.path().join("headroom.toml"),
+        "[model]\npenalties = [0.01]\n",
+    )
+    .unwrap();
+    let challenger = train(project.path(), &["--kind", "churn"]);
+    assert!(challenger.status.success(), "{}", stderr_of(&challenger));
+    let text = stdout_of(&challenger);
+    assert!(
+        text.contains(&format!("as a challenger (champion: {})", champion.version)),
+        "{text}"
+    );
+    assert!(text.contains("  L2 penalty 0.0100 as configured"), "{text}");
+    let store = Store::open(Store::project_dir(project.path())).unwrap();
+    assert_eq!(store.models(Some(ModelKind::Churn)).unwrap().len(), 2);
+    assert_eq!(
+        store.champion(ModelKind::Churn).unwrap().unwrap().version,
+        champion.version
+    );
+}
+
+#[test]
+fn train_counts_unfinished_horizons_like_the_panel() {
+    // The history ends 2025-12-31, so rows observed after 2025-07-04 (180
+    // days earlier) are left out. The feature panel of the same month-ends
+    // counts them independently.
+    let project = project();
+    let output = train(project.path(), &["--kind", "churn"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains("observed after 2025-07-04, whose 180-day horizon is not over"),
+        "{stdout}"
+    );
+    let left_out = count_after(&stdout, "left out: ");
+
+    let panel = project.path().join("panel.csv");
+    headroom()
+        .args([
+            "features",
+            "--from",
+            "2025-07-05",
+            "--to",
+            "2025-12-31",
+            "--project",
+        ])
+        .arg(project.path())
+        .arg("--out")
+        .arg(&panel)
+        .assert()
+        .success();
+    let rows = std::fs::read_to_string(&panel).unwrap().lines().count() - 1;
+    assert_eq!(left_out, rows);
+}
+
+#[test]
+fn train_with_explicit_truth_prints_oracle() {
+    let project = project();
+    let truth = simulated().join("truth");
+    let output = headroom()
+        .args(["train", "--kind", "expansion", "--calibration", "--project"])
+        .arg(project.path())
+        .arg("--truth")
+        .arg(&truth)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains("oracle ROC-AUC 0."), "{stdout}");
+    assert!(
+        stdout.contains("calibration       rows  predicted   observed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn zero_penalty_in_settings_is_rejected() {
+    let project = project();
+    std::fs::write(
+        project.path().join("headroom.toml"),
+        "[model]\npenalties = [0.001, 0.0]\n",
+    )
+    .unwrap();
+    let output = train(project.path(), &[]);
+    assert!(!output.status.success());
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("invalid [model] section in headroom.toml"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("invalid L2 penalty 0: it must be a positive, finite number"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: use a value such as 0.001"),
+        "{stderr}"
+    );
+    assert!(!project.path().join("models").exists());
+}
+
+#[test]
+fn unknown_model_setting_names_the_key() {
+    let project = project();
+    std::fs::write(
+        project.path().join("headroom.toml"),
+        "[model]\nhorizon = 90\n",
+    )
+    .unwrap();
+    let output = train(project.path(), &[]);
+    assert!(!output.status.success());
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("[model]: unknown field `horizon`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn too_long_holdout_is_rejected_with_hint() {
+    let project = project();
+    std::fs::write(
+        project.path().join("headroom.toml"),
+        "[model]\nholdout_months = 24\n",
+    )
+    .unwrap();
+    let output = train(project.path(), &["--kind", "churn"]);
+    assert!(!output.status.success());
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("cannot hold out 24 month-ends"), "{stderr}");
+    assert!(stderr.contains("hint: lower holdout_months"), "{stderr}");
+}
+
+#[test]
+fn backtest_scores_each_month_and_skips_unfinished() {
+    let project = project();
+    let output = headroom()
+        .args([
+            "backtest", "--from", "2025-05", "--to", "2025-08", "--kind", "churn",
+        ])
+        .arg("--project")
+        .arg(project.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains("churn backtest"), "{stdout}");
+    assert!(stdout.contains("\n  2025-05-31 "), "{stdout}");
+    assert!(stdout.contains("\n  2025-06-30 "), "{stdout}");
+    assert!(stdout.contains("\n  all months "), "{stdout}");
+    for month in ["2025-07-31", "2025-08-31"] {
+        assert!(
+            stdout.contains(&format!(
+                "skipped {month}: its 180-day horizon ends after the history (2025-12-31)"
+            )),
+            "{stdout}"
+        );
+    }
+    assert!(!project.path().join("models").exists());
+}
+
+#[test]
+fn backtest_rejects_reversed_range() {
+    let project = project();
+    let output = headroom()
+        .args([
+            "backtest",
+            "--from",
+            "2025-06",
+            "--to",
+            "2025-01",
+            "--project",
+        ])
+        .arg(project.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("--from 2025-06 is after --to 2025-01"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn backtest_rejects_bad_month() {
+    let output = headroom()
+        .args(["backtest", "--from", "2025-13", "--to", "2025-12"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("invalid month \"2025-13\": use YYYY-MM"),
+        "{stderr}"
+    );
+}
