@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Times `headroom features` with a release build and prints the median of RUNS
-# runs, in seconds, for:
+# runs, in seconds, and the largest peak resident memory, for:
 #   1. the bundled sample portfolio (data/sample), imported into a temporary
 #      project unless it already contains tables/;
 #   2. a simulated portfolio of ACCOUNTS accounts from `headroom sim`
@@ -14,6 +14,8 @@
 #   SAMPLE_AS_OF  as-of date for data/sample (default: data/sample/AS_OF, else
 #                 the simulator's last month end, 2026-10-31)
 #   SIM_AS_OF     as-of date for the simulated portfolio (default 2026-10-31)
+#   TMPDIR        where the temporary projects go (about 0.2 GB per 100,000
+#                 accounts)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -34,17 +36,22 @@ has_command() {
     "$headroom" "$1" --help >/dev/null 2>&1
 }
 
-# time_features NAME PROJECT AS_OF: runs `headroom features` RUNS times.
+# time_features NAME PROJECT AS_OF: runs `headroom features` RUNS times and
+# prints the median wall time and the largest peak resident memory (from
+# /usr/bin/time, GNU time's %e and %M).
 time_features() {
-    local name="$1" project="$2" as_of="$3" times=() start end rows
+    local name="$1" project="$2" as_of="$3" times=() peaks=() measured rows
     for _ in $(seq "$runs"); do
-        start=$(date +%s.%N)
-        "$headroom" features --as-of "$as_of" --project "$project" --out "$work/features.parquet"
-        end=$(date +%s.%N)
-        times+=("$(echo "$end - $start" | bc)")
+        /usr/bin/time -f '%e %M' -o "$work/time.txt" \
+            "$headroom" features --as-of "$as_of" --project "$project" --out "$work/features.parquet"
+        read -r measured peak_kb < "$work/time.txt"
+        times+=("$measured")
+        peaks+=("$peak_kb")
     done
     rows=$("$headroom" features --as-of "$as_of" --project "$project" | tail -n +2 | wc -l)
-    echo "$name as_of=$as_of accounts_active=$rows runs=$runs median_seconds=$(printf '%s\n' "${times[@]}" | median)"
+    echo "$name as_of=$as_of accounts_active=$rows runs=$runs" \
+        "median_seconds=$(printf '%s\n' "${times[@]}" | median)" \
+        "max_peak_rss_mb=$(printf '%s\n' "${peaks[@]}" | sort -g | tail -n 1 | awk '{ print int($1 / 1024) }')"
 }
 
 # 1. The bundled sample.

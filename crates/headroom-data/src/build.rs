@@ -189,7 +189,12 @@ impl<'a> Loader<'a> {
                 file_index,
                 headers: &headers,
             };
-            let frame = self.build_frame(&ctx, &df, lookup.as_ref(), &mut ranges);
+            let mut frame = self.build_frame(&ctx, &df, lookup.as_ref(), &mut ranges);
+            // Columns of one part can arrive in different chunks (Parquet row
+            // groups beside the one-chunk row index). Polars rechunks a frame
+            // with unaligned chunks on every filter, so they are aligned once
+            // here, one part at a time.
+            frame.align_chunks_par();
             out.vstack_mut_owned(frame).expect("frames share a schema");
         }
 

@@ -13,7 +13,9 @@ use crate::build::{CHURN_FLAG, FILE_COL, ROW_COL};
 use crate::cell::from_epoch_days;
 use crate::contract::TableKind;
 use crate::derive::Frames;
+use crate::keys;
 use crate::mapping::Mapping;
+use crate::overage;
 use crate::report::{Check, Issue, Location, Report, Severity, group, row_mark};
 
 /// At most this many offending rows are listed per check; the rest are counted.
@@ -100,15 +102,43 @@ pub(crate) fn run(
     failed: &BTreeSet<TableKind>,
     report: &mut Report,
 ) {
+    let mut clock = Clock::start();
     unique_keys(frames, files, mapping, report);
+    clock.lap("unique keys");
     references(frames, files, failed, report);
+    clock.lap("references");
     contract_dates(frames, files, report);
     signs(frames, files, report);
     currencies(frames, mapping, report);
+    clock.lap("dates, signs and currencies");
     overlapping_contracts(frames, report);
     churn_flags(frames, report);
+    clock.lap("overlaps and churn flags");
     above_limits(frames, report);
+    clock.lap("usage above limits");
     placeholder_dates(frames, report);
+    clock.lap("placeholder dates");
+}
+
+/// Logs the time of each step at debug level.
+pub(crate) struct Clock {
+    last: std::time::Instant,
+}
+
+impl Clock {
+    /// Starts timing the first step.
+    pub(crate) fn start() -> Clock {
+        Clock {
+            last: std::time::Instant::now(),
+        }
+    }
+
+    /// Logs the time since the previous lap under `step`.
+    pub(crate) fn lap(&mut self, step: &str) {
+        let now = std::time::Instant::now();
+        tracing::debug!(step, seconds = (now - self.last).as_secs_f64(), "step done");
+        self.last = now;
+    }
 }
 
 fn unique_keys(frames: &Frames, files: &Files, mapping: &Mapping, report: &mut Report) {
@@ -189,6 +219,17 @@ fn unique_keys(frames: &Frames, files: &Files, mapping: &Mapping, report: &mut R
 /// memory grows by about 16 bytes per row instead of a hash table of every
 /// key. Rows that share a hash are then compared by their key text.
 fn duplicate_positions(df: &DataFrame, key: &[&str]) -> Vec<IdxSize> {
+    if let Some(positions) = keys::repeated_keys(df, key).unwrap_or_else(|e| frame_err(e)) {
+        tracing::debug!(
+            ?key,
+            "rows sorted by part of the key: repeats looked for within runs"
+        );
+        return positions;
+    }
+    tracing::debug!(
+        ?key,
+        "rows sorted by no key column: repeats looked for by hashing"
+    );
     let hashes = row_hashes(df, key);
     let mut sorted = hashes.clone();
     sorted.sort_unstable();
@@ -327,13 +368,12 @@ fn references(frames: &Frames, files: &Files, failed: &BTreeSet<TableKind>, repo
         if failed.contains(&target) {
             continue;
         }
-        let targets = frames[&target]
-            .column(target_column)
-            .unwrap_or_else(|e| frame_err(e))
-            .as_materialized_series()
-            .clone();
+        let Some(unknown_ids) =
+            unknown_values(&frames[&kind], column, &frames[&target], target_column)
+        else {
+            continue;
+        };
         let id_column = kind.columns()[0].name;
-        let known = col(column).is_in(lit(targets).implode(false), false);
         let unknown = frames[&kind]
             .clone()
             .lazy()
@@ -345,7 +385,7 @@ fn references(frames: &Frames, files: &Files, failed: &BTreeSet<TableKind>, repo
                     .map(col)
                     .collect::<Vec<_>>(),
             )
-            .filter(col(column).is_not_null().and(known.not()));
+            .filter(col(column).is_in(lit(unknown_ids).implode(false), false));
         push_hits(report, files, hits(unknown, &[column, id_column]), |hit| {
             let value = hit.values[0].clone().unwrap_or_default();
             Issue::new(
@@ -361,6 +401,42 @@ fn references(frames: &Frames, files: &Files, failed: &BTreeSet<TableKind>, repo
             ))
         });
     }
+}
+
+/// Returns the distinct values of `df.column` missing from `target.target_column`,
+/// or `None` when every value is found.
+///
+/// Comparing distinct values instead of every row keeps the check to one
+/// hash lookup per account rather than one per usage row.
+fn unknown_values(
+    df: &DataFrame,
+    column: &str,
+    target: &DataFrame,
+    target_column: &str,
+) -> Option<Series> {
+    let distinct = keys::distinct_values(df, column).unwrap_or_else(|e| frame_err(e));
+    let targets = target
+        .column(target_column)
+        .unwrap_or_else(|e| frame_err(e))
+        .as_materialized_series()
+        .clone();
+    let unknown = distinct
+        .clone()
+        .into_frame()
+        .lazy()
+        .filter(col(column).is_in(lit(targets).implode(false), false).not())
+        .collect()
+        .unwrap_or_else(|e| frame_err(e));
+    if unknown.height() == 0 {
+        return None;
+    }
+    Some(
+        unknown
+            .column(column)
+            .unwrap_or_else(|e| frame_err(e))
+            .as_materialized_series()
+            .clone(),
+    )
 }
 
 fn contract_dates(frames: &Frames, files: &Files, report: &mut Report) {
@@ -667,35 +743,8 @@ fn above_limits(frames: &Frames, report: &mut Report) {
     if limits.height() == 0 {
         return;
     }
-    let measured = limits
-        .column("metric")
-        .unwrap_or_else(|e| frame_err(e))
-        .as_materialized_series()
-        .unique()
+    let n = overage::rows_above_limits(&frames[&TableKind::Usage], &limits)
         .unwrap_or_else(|e| frame_err(e));
-    let above = frames[&TableKind::Usage]
-        .clone()
-        .lazy()
-        .select([col("account_id"), col("metric"), col("date"), col("value")])
-        .with_row_index("__pos", None)
-        .filter(col("metric").is_in(lit(measured).implode(false), false))
-        .join(
-            limits.lazy(),
-            [col("account_id"), col("metric")],
-            [col("account_id"), col("metric")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(
-            col("date")
-                .gt_eq(col("start_date"))
-                .and(col("date").lt_eq(col("end_date")))
-                .and(col("value").gt(col("limit"))),
-        )
-        .select([col("__pos")])
-        .unique(None, UniqueKeepStrategy::Any)
-        .collect()
-        .unwrap_or_else(|e| frame_err(e));
-    let n = above.height();
     if n == 0 {
         return;
     }

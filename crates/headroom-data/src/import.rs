@@ -9,7 +9,7 @@ use polars::prelude::*;
 
 use crate::build::{self, FILE_COL, Loader, ROW_COL};
 use crate::cell::from_epoch_days;
-use crate::checks::{self, Files};
+use crate::checks::{self, Clock, Files};
 use crate::contract::TableKind;
 use crate::derive::{self, Frames};
 use crate::error::DataError;
@@ -55,11 +55,12 @@ pub fn load(dir: &Path, mapping: &Mapping) -> Result<Loaded, DataError> {
         });
     }
     let started = std::time::Instant::now();
+    let mut clock = Clock::start();
     let with_meta = contract_meta(dir, mapping)?;
     let mapping = with_meta.as_ref().unwrap_or(mapping);
     let mut loader = Loader::new(dir, mapping);
     let mut frames = read_tables(&mut loader, dir, mapping);
-    tracing::debug!(elapsed = ?started.elapsed(), "read the sources");
+    clock.lap("read the sources");
     let excluded = excluded_accounts(&mut loader, mapping);
 
     let data_end = derive::data_end(&frames);
@@ -71,8 +72,8 @@ pub fn load(dir: &Path, mapping: &Mapping) -> Result<Loaded, DataError> {
     derive::exclude_accounts(&mut frames, &excluded, report);
     derive::combine_usage(table(&mut frames, TableKind::Usage), mapping, report);
     derive::measure_entitlements(&mut frames, mapping, report);
+    clock.lap("derived dates, rows and metrics");
     checks::run(&frames, &files, mapping, &loader.failed, report);
-    tracing::debug!(elapsed = ?started.elapsed(), "checked the tables");
     derive::normalize_limits(table(&mut frames, TableKind::Entitlements), report);
 
     let mut report = std::mem::take(&mut loader.report);
@@ -80,6 +81,7 @@ pub fn load(dir: &Path, mapping: &Mapping) -> Result<Loaded, DataError> {
         report.tables.insert(*kind, summarize(*kind, df));
     }
     resolve_lines(&mut report);
+    clock.lap("summaries and line numbers");
     let tables = into_tables(frames, mapping, dir)?;
     for kind in TableKind::ALL {
         tracing::info!(table = %kind, rows = tables.get(kind).height(), "loaded");
@@ -142,6 +144,7 @@ fn table(frames: &mut Frames, kind: TableKind) -> &mut DataFrame {
 
 fn read_tables(loader: &mut Loader, dir: &Path, mapping: &Mapping) -> Frames {
     let mut frames = Frames::new();
+    let mut clock = Clock::start();
     for kind in TableKind::ALL {
         let optional_and_absent = mapping.is_contract()
             && !kind.is_required()
@@ -152,6 +155,7 @@ fn read_tables(loader: &mut Loader, dir: &Path, mapping: &Mapping) -> Frames {
             loader.load_table(kind)
         };
         frames.insert(kind, frame);
+        clock.lap(kind.name());
     }
     frames
 }
