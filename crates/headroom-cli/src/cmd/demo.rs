@@ -1,11 +1,11 @@
 //! `headroom demo`: the whole monthly loop on the bundled sample portfolio.
 //!
 //! The demo plays a CS team that starts using headroom at the end of a past
-//! month. It imports the sample's history up to that month, trains, scores,
-//! and then lives through the months that followed: each month it records
-//! the outcomes and interventions of the month, scores again, and reviews
-//! the month once scores from a lead time before it exist. At the end it
-//! retrains and summarizes.
+//! month. It imports the sample's history up to that month, trains and
+//! scores. Then it lives through the months that followed. Each month it
+//! imports that month's exports, records the month's outcomes and
+//! interventions, scores again, and reviews the month once scores from a
+//! lead time before it exist. At the end it retrains and summarizes.
 //!
 //! Each step runs the `headroom` binary itself, as a user would, and keeps
 //! its full output in `PROJECT/logs/`.
@@ -31,13 +31,13 @@ const BUNDLED_SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sa
 
 /// Run the whole loop on the bundled sample portfolio.
 ///
-/// In a fresh project folder: imports the sample's history up to a past
-/// month-end (2025-12-31), trains the churn and expansion models, scores the
-/// portfolio as of that date, then for each month after it records the
-/// month's outcomes and interventions, scores again, and reviews the month
-/// once scores from 90 days before it exist; finally retrains and prints a
-/// summary: the models against the usage rules, the top accounts, and the
-/// last review's false positives and negatives. HTML reports go to
+/// In a fresh project folder, imports the sample's history up to a past
+/// month-end (2025-12-31), trains the churn and expansion models and scores
+/// the portfolio as of that date. Then, for each month after it, imports the
+/// month's exports, records its outcomes and interventions, scores again, and
+/// reviews the month once scores from 90 days before it exist. Finally it
+/// retrains and prints a summary: the models against the usage rules, the top
+/// accounts, and the last review's false positives and negatives. HTML reports go to
 /// PROJECT/reports/, each step's full output to PROJECT/logs/.
 ///
 /// Example:
@@ -469,7 +469,7 @@ struct LaterFiles {
     interventions: Option<PathBuf>,
 }
 
-/// Which later file a table feeds.
+/// The kind of a later file.
 #[derive(Debug, Clone, Copy)]
 enum Later {
     Outcomes,
@@ -587,7 +587,7 @@ fn split_fields(line: &str) -> Vec<String> {
     fields
 }
 
-/// The month-end `months` months after the month of `date`.
+/// Returns the month-end `months` months after the month of `date`.
 fn month_end(date: NaiveDate, months: u32) -> NaiveDate {
     let index = date.year() * 12 + date.month0() as i32 + months as i32 + 1;
     let first_of_next =
@@ -598,7 +598,8 @@ fn month_end(date: NaiveDate, months: u32) -> NaiveDate {
         .expect("a month-end has a day before")
 }
 
-/// The arguments worth repeating on the progress line: dates, months and files.
+/// Returns the arguments worth repeating on the progress line: dates,
+/// months and files.
 fn summary_line(args: &[&str]) -> String {
     let mut parts = Vec::new();
     let mut iter = args.iter().skip(1).peekable();
