@@ -163,8 +163,8 @@ fn expansion_point(input: &PlaybookInput<'_>, p: &Projection) -> String {
         .unwrap_or_default();
     sentence(&format!(
         "{growth}the projected need {when} is {} {unit}, {} above the {} purchased; at the current {} per {} that adds {} ARR",
-        words::quantity((p.projected_utilization * p.limit).round()),
-        words::quantity(p.added_units.round()),
+        words::quantity(p.limit + p.added_units.ceil()),
+        words::quantity(p.added_units.ceil()),
         words::quantity(p.limit),
         words::money(p.unit_price, &input.facts.currency),
         words::per_unit(&p.kind),
