@@ -336,8 +336,8 @@ fn by_owner_writes_one_report_per_owner() {
     assert_eq!(total, 13);
 }
 
-/// The headless Chromium on this machine, if any: `HEADROOM_CHROMIUM`, then
-/// the usual command names.
+/// Finds the headless Chromium on this machine, if any: `HEADROOM_CHROMIUM`,
+/// then the usual command names.
 fn chromium() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("HEADROOM_CHROMIUM") {
         return Some(PathBuf::from(path));
@@ -400,7 +400,7 @@ fn html_report_draws_its_charts_in_chromium() {
 }
 
 #[test]
-fn trained_models_score_and_are_stored_with_the_snapshot() {
+fn trained_models_score_every_account() {
     let work = tempfile::tempdir().unwrap();
     let project = simulated_project(work.path());
     let versions = train_models(&project);
@@ -441,7 +441,7 @@ fn trained_models_score_and_are_stored_with_the_snapshot() {
 }
 
 #[test]
-fn expected_drop_note_suppresses_the_alert_end_to_end() {
+fn drop_note_suppresses_usage_alert() {
     let work = tempfile::tempdir().unwrap();
     let project = simulated_project(work.path());
     let json = score_json(&project, &["--no-snapshot"]);

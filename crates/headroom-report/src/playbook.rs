@@ -163,8 +163,8 @@ fn expansion_point(input: &PlaybookInput<'_>, p: &Projection) -> String {
         .unwrap_or_default();
     sentence(&format!(
         "{growth}the projected need {when} is {} {unit}, {} above the {} purchased; at the current {} per {} that adds {} ARR",
-        words::quantity((p.projected_utilization * p.limit).round()),
-        words::quantity(p.added_units.round()),
+        words::quantity(p.limit + p.added_units.ceil()),
+        words::quantity(p.added_units.ceil()),
         words::quantity(p.limit),
         words::money(p.unit_price, &input.facts.currency),
         words::per_unit(&p.kind),
@@ -222,17 +222,24 @@ fn risk_actions(input: &PlaybookInput<'_>, actions: &mut Vec<String>) {
             drop.text
         )));
     }
-    if input.segment == HealthSegment::AtRisk
-        || (input.flagged_churn && !active(AlertKind::RenewalAtRisk))
-    {
+    let review = input.segment == HealthSegment::AtRisk
+        || (input.flagged_churn && !active(AlertKind::RenewalAtRisk));
+    if review {
         let usage = primary_usage_words(input).unwrap_or_else(|| "usage".to_string());
+        let below = primary_utilization(input)
+            .filter(|u| *u < input.thresholds.at_risk_below)
+            .map(|_| {
+                format!(
+                    ", under the {} mark",
+                    words::percent(input.thresholds.at_risk_below)
+                )
+            })
+            .unwrap_or_default();
         actions.push(sentence(&format!(
-            "Run a usage review with the customer's admin: {usage}, under the {} mark{}",
-            words::percent(input.thresholds.at_risk_below),
+            "Run a usage review with the customer's admin: {usage}{below}{}",
             churn_clause(input.p_churn)
         )));
-    }
-    if input.segment == HealthSegment::Watch {
+    } else if input.segment == HealthSegment::Watch {
         let usage = primary_usage_words(input).unwrap_or_else(|| "usage".to_string());
         actions.push(sentence(&format!(
             "Check in before use slips further: {usage}, at-risk below {}",
@@ -352,6 +359,13 @@ fn primary_usage_words(input: &PlaybookInput<'_>) -> Option<String> {
         words::unit(&series.entitlement, &series.kind),
         words::percent(usage / limit)
     ))
+}
+
+/// The latest utilization of the primary entitlement, when it has a limit.
+fn primary_utilization(input: &PlaybookInput<'_>) -> Option<f64> {
+    let series = input.history.primary_entitlement()?;
+    let usage = (*series.usage.last()?)?;
+    Some(usage / series.limit?)
 }
 
 fn churn_clause(p_churn: Option<f64>) -> String {

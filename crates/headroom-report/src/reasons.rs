@@ -72,7 +72,9 @@ impl RowInputs<'_> {
     }
 }
 
-/// Turns a model's raising contributions into reasons.
+/// Turns a model's raising contributions into reasons. Inputs that read the
+/// same in words (the renewal window and its interaction with the days to
+/// renewal) become one reason with their contributions added.
 pub fn from_contributions(
     source: ReasonSource,
     contributions: &[Contribution],
@@ -80,21 +82,23 @@ pub fn from_contributions(
     history: Option<&AccountHistory>,
     inputs: RowInputs<'_>,
 ) -> Vec<ReasonText> {
-    contributions
-        .iter()
-        .map(|c| {
-            let text = match c.term {
-                Term::Value => describe_input(&c.feature, c.raw_value, facts, history, inputs),
-                Term::Missing => describe_missing(&c.feature),
-            };
-            ReasonText {
+    let mut reasons: Vec<ReasonText> = Vec::with_capacity(contributions.len());
+    for c in contributions {
+        let text = match c.term {
+            Term::Value => describe_input(&c.feature, c.raw_value, facts, history, inputs),
+            Term::Missing => describe_missing(&c.feature),
+        };
+        match reasons.iter_mut().find(|r| r.text == text) {
+            Some(same) => same.contribution += c.contribution,
+            None => reasons.push(ReasonText {
                 source,
                 feature: c.feature.clone(),
                 contribution: c.contribution,
                 text,
-            }
-        })
-        .collect()
+            }),
+        }
+    }
+    reasons
 }
 
 /// Describes one feature value of an account in words.
