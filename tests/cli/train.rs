@@ -438,3 +438,24 @@ fn ravenstack_trains_without_validation_folds() {
     );
     assert_eq!(model_files(project.path()).len(), 2);
 }
+
+#[test]
+fn committed_sample_models_load() {
+    // models/ holds the sample's models; each must load with this build and
+    // keep the name its content gives it.
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let mut loaded = 0;
+    for entry in std::fs::read_dir(&models).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let artifact = ModelArtifact::load(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(artifact.file_name(), name);
+        assert!(artifact.input_profile.is_some(), "{name}");
+        assert!(artifact.metrics.is_some(), "{name}");
+        loaded += 1;
+    }
+    assert_eq!(loaded, 2);
+}
