@@ -621,13 +621,32 @@ fn register_champion(root: &Path, artifact: &headroom_model::ModelArtifact) {
 
 #[test]
 fn review_drift_matches_hand_computed_psi() {
-    use headroom_model::{InputDistribution, InputProfile, InputSpec};
+    use headroom_model::{
+        DropReason, DroppedFeature, Imputation, InputDistribution, InputProfile, InputSpec,
+    };
 
     let dir = tempfile::tempdir().unwrap();
     let root = import_project(dir.path());
     fill_store(&root);
     let mut artifact = small_champion();
-    let names = vec!["util_primary_3m".to_string(), "tenure_months".to_string()];
+    // `arr` is an input the model has no column for: training dropped it as
+    // constant.
+    artifact.preprocessing.features.push("arr".to_string());
+    artifact.preprocessing.imputation.push(Imputation {
+        feature: "arr".to_string(),
+        missing_share: 0.0,
+        median: Some(12_000.0),
+        indicator: false,
+    });
+    artifact.preprocessing.dropped.push(DroppedFeature {
+        feature: "arr".to_string(),
+        reason: DropReason::Constant { value: 12_000.0 },
+    });
+    let names = vec![
+        "util_primary_3m".to_string(),
+        "tenure_months".to_string(),
+        "arr".to_string(),
+    ];
     artifact.inputs = Some(InputSpec::plain(names));
     artifact.input_profile = Some(InputProfile {
         rows: 40,
@@ -642,6 +661,12 @@ fn review_drift_matches_hand_computed_psi() {
                 feature: "tenure_months".to_string(),
                 edges: vec![10.0],
                 shares: vec![0.2, 0.8],
+                missing_share: 0.0,
+            },
+            InputDistribution {
+                feature: "arr".to_string(),
+                edges: vec![1.0],
+                shares: vec![1.0, 0.0],
                 missing_share: 0.0,
             },
         ],
@@ -683,6 +708,9 @@ fn review_drift_matches_hand_computed_psi() {
         "{}",
         psi("tenure_months")
     );
+    // The unused input is left out however far it moved.
+    assert_eq!(drift.unused_inputs, 1);
+    assert_eq!(drift.inputs.len(), 2);
     // Highest PSI first; both inputs are main inputs of the champion.
     assert_eq!(drift.inputs[0].feature, "tenure_months");
     assert_eq!(drift.max_main_psi, Some(psi("tenure_months")));

@@ -29,8 +29,11 @@ pub struct DriftReview {
     pub as_of: NaiveDate,
     /// Accounts active then.
     pub accounts: usize,
-    /// Every input, highest PSI first.
+    /// Every input the model uses, highest PSI first.
     pub inputs: Vec<InputDrift>,
+    /// Inputs left out because the model dropped them at training (constant
+    /// or always missing then).
+    pub unused_inputs: usize,
     /// The highest PSI among the main inputs.
     pub max_main_psi: Option<f64>,
 }
@@ -69,6 +72,7 @@ pub fn drift_review(
         as_of,
         accounts,
         inputs,
+        unused_inputs: 0,
         max_main_psi,
     }
 }

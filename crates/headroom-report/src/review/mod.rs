@@ -24,7 +24,7 @@ mod recommend;
 pub mod render;
 mod settings;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -366,15 +366,22 @@ fn champion_drift(
             .find(|p| p.kind == *kind)
             .map(|p| p.predictors.iter().map(|x| x.feature.clone()).collect())
             .unwrap_or_default();
-        let psi = stability.into_iter().map(|s| (s.feature, s.psi)).collect();
-        drift.push(drift_review(
-            *kind,
-            &champion.version,
-            as_of,
-            table.height(),
-            psi,
-            &main,
-        ));
+        // Inputs without a model column were dropped at training (constant
+        // or always missing), so their drift cannot move the scores.
+        let used: HashSet<&str> = champion
+            .artifact
+            .preprocessing
+            .columns
+            .iter()
+            .map(|column| column.feature.as_str())
+            .collect();
+        let (psi, unused): (Vec<_>, Vec<_>) = stability
+            .into_iter()
+            .map(|s| (s.feature, s.psi))
+            .partition(|(feature, _)| used.contains(feature.as_str()));
+        let mut review = drift_review(*kind, &champion.version, as_of, table.height(), psi, &main);
+        review.unused_inputs = unused.len();
+        drift.push(review);
     }
     Ok((drift, notes))
 }

@@ -497,6 +497,12 @@ fn drift(doc: &mut Document, review: &Review) {
                 review.settings.psi_watch
             ));
         }
+        if drift.unused_inputs > 0 {
+            doc.paragraph(format!(
+                "{} inputs the model dropped at training (constant or always missing then) are left out.",
+                drift.unused_inputs
+            ));
+        }
     }
 }
 
