@@ -6,9 +6,9 @@
 //! or before T follows the start of that contract. Several contracts active at
 //! once are summed: ARR, and the limit of each entitlement.
 //!
-//! A co-terminous amendment (a contract that starts after another contract of
-//! the same account has started and ends on the same day) restates that
-//! contract by default: from the amendment's start the earlier contract no
+//! A co-terminous amendment is a contract that starts after another contract
+//! of the same account has started and ends on the same day. By default it
+//! restates that contract: from the amendment's start the earlier contract no
 //! longer counts, so an upgrade from 7 to 10 seats reads as 10 seats, not 17.
 //! With [`Amendments::Add`] both count.
 
@@ -87,7 +87,7 @@ pub fn indexed_contracts(
     }
 }
 
-/// Whether a contract still counts at `day`: not yet restated by an amendment.
+/// Selects the contracts that an amendment has not restated by `day`.
 fn not_restated(day: Expr) -> Expr {
     col("restated_days")
         .is_null()
