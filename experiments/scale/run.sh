@@ -171,9 +171,9 @@ done
 
 # ---- RESULTS.md from every measurement in the file ----
 
-# stat SIZE STEP: "runs median_seconds max_kbytes rows failed" of the
+# step_summary SIZE STEP: "runs median_seconds max_kbytes rows failed" of the
 # successful runs, plus the number of failed runs.
-stat() {
+step_summary() {
     awk -v size="$1" -v step="$2" '
         $1 == size && $2 == step && $6 == 0 { n++; s[n] = $3; if ($4 > k) k = $4; r = $5 }
         $1 == size && $2 == step && $6 != 0 { f++; if ($4 > fk) fk = $4 }
@@ -245,7 +245,7 @@ load_range=$(sort -g "$loads" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print
         echo "| step | runs | wall time (s) | peak memory (MiB) | rows | rows per second |"
         echo "|---|---:|---:|---:|---|---:|"
         for step in sim import features panel train score snapshot review; do
-            read -r n median kbytes rows failed <<< "$(stat "$size" "$step")"
+            read -r n median kbytes rows failed <<< "$(step_summary "$size" "$step")"
             if [ "$n" -eq 0 ] && [ "$failed" -eq 0 ]; then
                 continue
             fi

@@ -1,7 +1,7 @@
 //! Criterion benchmarks of the feature kernels on a simulated portfolio held
 //! in memory.
 //!
-//! `cargo bench -p headroom-features --bench features` simulates 2,000 accounts
+//! `cargo bench -p headroom-features --features bench` simulates 2,000 accounts
 //! over 36 months (2023-11 to 2026-10, seed 7, monthly usage on 3 usage and 8
 //! feature metrics) with `headroom-sim`, loads them through the data contract
 //! once, and then times three calls on the same tables:
@@ -71,9 +71,7 @@ fn feature_kernels(c: &mut Criterion) {
         b.iter(|| features(black_box(&tables), as_of).expect("features"))
     });
     group.bench_function("features_24_month_ends", |b| {
-        b.iter(|| {
-            monthly_features(black_box(&tables), first_month_end, as_of).expect("features")
-        })
+        b.iter(|| monthly_features(black_box(&tables), first_month_end, as_of).expect("features"))
     });
     group.bench_function("usage_by_month", |b| {
         b.iter(|| headroom_data::usage_by_month(black_box(&tables)).expect("rollup"))
