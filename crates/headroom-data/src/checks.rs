@@ -618,7 +618,7 @@ fn overlapping_contracts(frames: &Frames, report: &mut Report) {
             ),
         )
         .table(TableKind::Contracts)
-        .hint("overlapping contracts are kept as separate contracts of the account; if they are renewals of one contract, end each term where the next starts")
+        .hint("overlapping contracts are kept as separate contracts of the account; one that ends on the same day as the contract it overlaps is read as an amendment that restates it ([features] amendments); if they are renewals of one contract, end each term where the next starts")
         .count(n),
     );
 }
