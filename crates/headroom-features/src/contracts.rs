@@ -5,6 +5,12 @@
 //! end) or ended at most `grace_days` before T, and no churned outcome dated on
 //! or before T follows the start of that contract. Several contracts active at
 //! once are summed: ARR, and the limit of each entitlement.
+//!
+//! A co-terminous amendment is a contract that starts after another contract
+//! of the same account has started and ends on the same day. By default it
+//! restates that contract: from the amendment's start the earlier contract no
+//! longer counts, so an upgrade from 7 to 10 seats reads as 10 seats, not 17.
+//! With [`Amendments::Add`] both count.
 
 use polars::prelude::*;
 
@@ -12,6 +18,7 @@ use crate::calendar::{DAYS_PER_MONTH, days_expr};
 use crate::currency::Reporting;
 use crate::error::{FeatureError, StepContext};
 use crate::exprs::{join_ordered, over};
+use crate::options::Amendments;
 
 /// The usage metric that measures a seats entitlement without a metric.
 pub const SEATS_METRIC: &str = "active_users";
@@ -23,12 +30,15 @@ const RENEWAL_OUTCOMES: [&str; 3] = ["renewed", "expanded", "contracted"];
 ///
 /// Columns: `contract_row` (the row in the contracts table), `contract_id`,
 /// `acct_idx`, `start_days`, `end_days`, `term_days`, `arr_rep`, `plan`,
-/// `auto_renew`. Contracts of accounts missing from the
-/// accounts table are dropped.
+/// `auto_renew`, `restated_days` (the start of the earliest amendment that
+/// restates the contract, null when none does or when `amendments` is
+/// [`Amendments::Add`]). Contracts of accounts missing from the accounts table
+/// are dropped.
 pub fn indexed_contracts(
     contracts: &DataFrame,
     accounts: &DataFrame,
     reporting: &Reporting,
+    amendments: Amendments,
 ) -> LazyFrame {
     let keys = accounts
         .clone()
@@ -38,7 +48,7 @@ pub fn indexed_contracts(
         .clone()
         .lazy()
         .with_row_index("contract_row", None);
-    join_ordered(numbered, keys, &[col("account_id")], JoinType::Inner).select([
+    let indexed = join_ordered(numbered, keys, &[col("account_id")], JoinType::Inner).select([
         col("contract_row"),
         col("contract_id"),
         col("acct_idx"),
@@ -48,7 +58,40 @@ pub fn indexed_contracts(
         reporting.arr().alias("arr_rep"),
         col("plan"),
         col("auto_renew"),
-    ])
+    ]);
+    match amendments {
+        Amendments::Restate => {
+            let key = [col("acct_idx"), col("end_days")];
+            let later = indexed.clone().select([
+                col("acct_idx"),
+                col("end_days"),
+                col("start_days").alias("later_start"),
+            ]);
+            let restated = indexed
+                .clone()
+                .select([
+                    col("contract_row"),
+                    col("acct_idx"),
+                    col("end_days"),
+                    col("start_days"),
+                ])
+                .join(later, key.clone(), key, JoinArgs::new(JoinType::Inner))
+                .filter(col("later_start").gt(col("start_days")))
+                .group_by([col("contract_row")])
+                .agg([col("later_start").min().alias("restated_days")]);
+            join_ordered(indexed, restated, &[col("contract_row")], JoinType::Left)
+        }
+        Amendments::Add => {
+            indexed.with_columns([lit(NULL).cast(DataType::Int32).alias("restated_days")])
+        }
+    }
+}
+
+/// Selects the contracts that an amendment has not restated by `day`.
+fn not_restated(day: Expr) -> Expr {
+    col("restated_days")
+        .is_null()
+        .or(col("restated_days").gt(day))
 }
 
 /// The active accounts at each date and the contracts that make them active.
@@ -98,6 +141,7 @@ pub fn active(
                 .or(col("start_days").gt(col("last_churn"))),
         )
         .filter(col("end_days").gt_eq(as_of.clone() - lit(grace_days as i32)))
+        .filter(not_restated(as_of.clone()))
         .with_columns([col("end_days").gt_eq(as_of).alias("covering")]);
 
     // Sorted by key and contract so that sums over an account's contracts add
@@ -203,7 +247,8 @@ pub fn arr_year_ago(contracts: LazyFrame, dates: &DataFrame) -> LazyFrame {
         .filter(
             col("start_days")
                 .lt_eq(then.clone())
-                .and(col("end_days").gt_eq(then)),
+                .and(col("end_days").gt_eq(then.clone()))
+                .and(not_restated(then)),
         )
         .group_by([col("acct_idx"), col("as_of_month")])
         .agg([col("arr_rep").sum().alias("arr_year_ago")])

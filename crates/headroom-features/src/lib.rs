@@ -35,7 +35,7 @@ use polars::prelude::DataFrame;
 pub use catalogue::{Family, FeatureSpec, Role, catalogue, lookup, model_columns};
 pub use error::FeatureError;
 pub use index::column_suffix;
-pub use options::FeatureOptions;
+pub use options::{Amendments, FeatureOptions};
 
 /// The features of every account active at `as_of`, with default options.
 ///

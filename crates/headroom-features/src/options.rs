@@ -22,6 +22,26 @@ pub struct FeatureOptions {
     /// The usage metric that gives the trajectory of accounts without a seats
     /// or metered entitlement (default `active_users`).
     pub primary_metric: String,
+    /// How a contract that starts during an earlier contract of the same
+    /// account and ends on the same day is read (default
+    /// [`Amendments::Restate`]).
+    pub amendments: Amendments,
+}
+
+/// The meaning of a co-terminous amendment: a contract of an account that
+/// starts after another of its contracts has started and ends on the same day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Amendments {
+    /// The amendment carries the whole new terms (seats, limits, ARR): from its
+    /// start it replaces the contract it amends. CRMs that rewrite the contract
+    /// on an upgrade export it this way.
+    #[default]
+    Restate,
+    /// The amendment carries only what was added: it counts on top of the
+    /// contract it amends. Quote-to-cash systems that write one subscription
+    /// line per purchase export it this way.
+    Add,
 }
 
 impl Default for FeatureOptions {
@@ -31,6 +51,7 @@ impl Default for FeatureOptions {
             min_industry_accounts: 30,
             primary_entitlement: None,
             primary_metric: "active_users".to_string(),
+            amendments: Amendments::Restate,
         }
     }
 }

@@ -253,7 +253,12 @@ pub fn compute(
     }
     let rows = usage.rows;
     clock.lap("rows");
-    let contracts = contracts::indexed_contracts(&tables.contracts, &ctx.accounts, &reporting);
+    let contracts = contracts::indexed_contracts(
+        &tables.contracts,
+        &ctx.accounts,
+        &reporting,
+        options.amendments,
+    );
     let starts = Starts::new(&ctx, &rows, contracts.clone())?;
     let names = ColumnNames::new(&ctx, &starts.used_metrics(&ctx.metrics)?)?;
     clock.lap("starts");

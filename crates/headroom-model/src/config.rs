@@ -15,7 +15,10 @@ use crate::error::{ModelError, Result};
 use crate::folds::FoldParams;
 use crate::logistic::{ClassWeight, DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE};
 use crate::threshold::ThresholdRule;
-use crate::train::{DEFAULT_INDICATOR_SHARE, DEFAULT_PENALTIES, SeparationPolicy, TrainParams};
+use crate::train::{
+    DEFAULT_INDICATOR_SHARE, DEFAULT_PENALTIES, DEFAULT_SELECTION_ROWS, SeparationPolicy,
+    TrainParams,
+};
 
 /// Feature-table columns that get an interaction with the renewal window by
 /// default. Outcomes mostly happen at a renewal, so a low or falling usage
@@ -91,6 +94,9 @@ pub struct ModelConfig {
     /// validation folds, a probability such as 0.3, or `{ flag_share = 0.1 }`
     /// to flag a fixed share of accounts.
     pub threshold: ThresholdSetting,
+    /// Most training rows a validation fold fits on (default 200,000); a
+    /// larger fold fits on every k-th row. 0 means no limit.
+    pub selection_rows: usize,
     /// The solver's iteration cap (default 500).
     pub max_iterations: u64,
     /// Gradient-norm tolerance of the solver (default 1e-5).
@@ -151,6 +157,7 @@ impl Default for ModelConfig {
             penalties: DEFAULT_PENALTIES.to_vec(),
             class_weight: ClassWeightSetting::default(),
             threshold: ThresholdSetting::default(),
+            selection_rows: DEFAULT_SELECTION_ROWS,
             max_iterations: DEFAULT_MAX_ITERATIONS,
             tolerance: DEFAULT_TOLERANCE,
             folds: 2,
@@ -274,6 +281,7 @@ impl ModelConfig {
             .separation(self.separation)
             .scale_penalty(self.scale_penalty)
             .adapt_folds(self.adapt_folds)
+            .selection_rows(self.selection_rows)
             .check()
     }
 

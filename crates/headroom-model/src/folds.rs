@@ -118,6 +118,10 @@ pub struct FoldSummary {
     pub train_rows: usize,
     /// Validation rows.
     pub validation_rows: usize,
+    /// Training rows the fold's fits used, when fewer than `train_rows`
+    /// (an even sample; see `selection_rows` in the model settings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit_rows: Option<usize>,
 }
 
 /// Builds the folds for rows with the given keys.
@@ -194,6 +198,7 @@ fn build_fold(
         validation_last,
         train_rows: train.len(),
         validation_rows: validation.len(),
+        fit_rows: None,
     };
     Ok(TimeFold {
         index,

@@ -2,7 +2,7 @@
 //! inside a month, and snapshot exports.
 
 use crate::common::*;
-use headroom_features::features;
+use headroom_features::{Amendments, FeatureOptions, features, features_with};
 
 fn one_account(start: chrono::NaiveDate, end: chrono::NaiveDate) -> Fixture {
     Fixture::new()
@@ -111,6 +111,59 @@ fn overlapping_contracts_sum_limits_and_arr() {
     // The plan of the larger contract.
     assert_eq!(text(&df, "a", "plan"), None);
     assert_close(num(&df, "a", "features_entitled"), 1.0);
+}
+
+/// A 10-seat contract for 1,200 a year, upgraded from April to 15 seats for
+/// 1,800 by a contract that ends on the same day; 6 users every month.
+fn amended_account() -> headroom_data::Tables {
+    one_account(date(2023, 1, 1), date(2023, 12, 31))
+        .contract("c2", "a", date(2023, 4, 1), date(2023, 12, 31), 1_800.0)
+        .entitlement("c2", "seats", "seats", Some(15.0), "term", None)
+        .monthly("a", "active_users", 2023, 1, &[6.0; 12])
+        .build()
+}
+
+#[test]
+fn coterminous_amendment_restates_contract_from_its_start() {
+    let tables = amended_account();
+    let before = features(&tables, date(2023, 3, 31)).unwrap();
+    assert_close(num(&before, "a", "arr"), 1_200.0);
+    assert_close(num(&before, "a", "limit_seats"), 10.0);
+    assert_close(num(&before, "a", "util_seats"), 0.6);
+
+    let after = features(&tables, date(2023, 4, 1)).unwrap();
+    assert_close(num(&after, "a", "arr"), 1_800.0);
+    assert_close(num(&after, "a", "contracts_active"), 1.0);
+    // 6 of 15 seats, not 6 of 25.
+    assert_close(num(&after, "a", "limit_seats"), 15.0);
+    assert_close(num(&after, "a", "util_seats"), 0.4);
+    assert_eq!(day(&after, "a", "renewal_date"), Some(date(2023, 12, 31)));
+}
+
+#[test]
+fn coterminous_amendment_adds_when_configured() {
+    let options = FeatureOptions {
+        amendments: Amendments::Add,
+        ..FeatureOptions::default()
+    };
+    let df = features_with(&amended_account(), date(2023, 6, 30), &options).unwrap();
+    assert_close(num(&df, "a", "arr"), 3_000.0);
+    assert_close(num(&df, "a", "contracts_active"), 2.0);
+    assert_close(num(&df, "a", "limit_seats"), 25.0);
+    assert_close(num(&df, "a", "util_seats"), 0.24);
+}
+
+#[test]
+fn amendment_ending_on_another_day_does_not_restate() {
+    // An add-on that runs past the first contract's end is a second contract.
+    let tables = one_account(date(2023, 1, 1), date(2023, 12, 31))
+        .contract("c2", "a", date(2023, 4, 1), date(2024, 3, 31), 600.0)
+        .entitlement("c2", "seats", "seats", Some(5.0), "term", None)
+        .monthly("a", "active_users", 2023, 1, &[6.0; 6])
+        .build();
+    let df = features(&tables, date(2023, 6, 30)).unwrap();
+    assert_close(num(&df, "a", "arr"), 1_800.0);
+    assert_close(num(&df, "a", "limit_seats"), 15.0);
 }
 
 #[test]
