@@ -22,9 +22,8 @@ pub struct FeatureOptions {
     /// The usage metric that gives the trajectory of accounts without a seats
     /// or metered entitlement (default `active_users`).
     pub primary_metric: String,
-    /// How a contract that starts during an earlier contract of the same
-    /// account and ends on the same day is read (default
-    /// [`Amendments::Restate`]).
+    /// The reading of a contract that starts during an earlier contract of the
+    /// same account and ends on the same day (default [`Amendments::Restate`]).
     pub amendments: Amendments,
 }
 

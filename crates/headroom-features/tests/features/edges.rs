@@ -113,8 +113,8 @@ fn overlapping_contracts_sum_limits_and_arr() {
     assert_close(num(&df, "a", "features_entitled"), 1.0);
 }
 
-/// A 10-seat contract for 1,200 a year, upgraded from April to 15 seats for
-/// 1,800 by a contract that ends on the same day; 6 users every month.
+/// Builds a 10-seat contract for 1,200 a year, upgraded from April to 15 seats
+/// for 1,800 by a contract that ends on the same day, with 6 users a month.
 fn amended_account() -> headroom_data::Tables {
     one_account(date(2023, 1, 1), date(2023, 12, 31))
         .contract("c2", "a", date(2023, 4, 1), date(2023, 12, 31), 1_800.0)
