@@ -636,3 +636,44 @@ fn retrain_compares_and_logs_decision() {
     assert!(log.contains("champion metrics: {"), "{log}");
     assert!(log.ends_with("2 decision(s)\n"), "{log}");
 }
+
+#[test]
+fn review_without_matches_judges_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+    // No snapshot is stored, so no October outcome matches a score, and no
+    // champion is registered, which alone would call for retraining.
+    let file = dir.path().join("october.csv");
+    fs::write(&file, OCTOBER).unwrap();
+    outcomes_import(&project, &file).success();
+    let review = |format: &str| {
+        let assert = headroom()
+            .args(["review", "--month", "2025-10", "--format", format])
+            .arg("--project")
+            .arg(&project)
+            .assert()
+            .success();
+        stdout_of(&assert)
+    };
+
+    let table = review("table");
+    let json: serde_json::Value = serde_json::from_str(&review("json")).unwrap();
+
+    assert!(
+        table.contains("Recommendation: nothing to judge\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains(
+            "no outcome of the month is matched with a score snapshot, so nothing can be judged for this month"
+        ),
+        "{table}"
+    );
+    assert!(!table.contains("retrain  "), "{table}");
+    assert_eq!(json["matched_accounts"], 0);
+    assert_eq!(json["recommendation"]["action"], "nothing_to_judge");
+    assert_eq!(
+        json["recommendation"]["criteria"].as_array().unwrap().len(),
+        1
+    );
+}
