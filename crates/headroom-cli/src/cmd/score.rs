@@ -97,6 +97,11 @@ pub fn run(args: ScoreArgs, quiet: bool) -> Result<()> {
     };
     let mut run = headroom_report::score_project(&project, &options, &progress)
         .with_context(|| format!("failed to score project {}", args.project.display()))?;
+    if !quiet {
+        for look_ahead in &run.look_ahead {
+            progress.println(&format!("warning: {}", look_ahead.message()));
+        }
+    }
 
     if !args.no_snapshot {
         progress.stage("storing the snapshot", None);
@@ -198,6 +203,11 @@ impl BarProgress {
             ProgressBar::new_spinner()
         };
         BarProgress { bar }
+    }
+
+    /// Prints a line on stderr above the progress display.
+    fn println(&self, line: &str) {
+        self.bar.suspend(|| eprintln!("{line}"));
     }
 }
 
