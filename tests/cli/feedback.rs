@@ -611,7 +611,20 @@ fn retrain_compares_and_logs_decision() {
     };
 
     run("train");
+    let champion = {
+        let store = Store::open(Store::project_dir(&project)).unwrap();
+        let version = store.champion(ModelKind::Churn).unwrap().unwrap().version;
+        store.close().unwrap();
+        version
+    };
     let unchanged = stdout_of(&run("retrain"));
+    let forced = stdout_of(
+        &headroom()
+            .args(["retrain", "--kind", "churn", "--force", "--project"])
+            .arg(&project)
+            .assert()
+            .success(),
+    );
     write_model_settings(&project, 0.3);
     let changed = stdout_of(&run("retrain"));
     let decisions = headroom()
@@ -620,10 +633,22 @@ fn retrain_compares_and_logs_decision() {
         .assert()
         .success();
 
-    // The same data and settings give the champion's own version back.
+    // The same data and settings would fit the champion again: nothing is
+    // trained, compared or recorded.
     assert!(
-        unchanged.contains("is already registered (champion)"),
+        unchanged.starts_with(&format!(
+            "churn model: skipped, neither the training data nor the [model] settings have changed since version {champion} (champion) was trained"
+        )),
         "{unchanged}"
+    );
+    assert!(!unchanged.contains("challenger"), "{unchanged}");
+    // Forced, the fit gives the champion's own version back, which is not
+    // shown as a challenger either.
+    assert_eq!(
+        forced,
+        format!(
+            "churn model: version {champion} is already registered (champion): the data and settings have not changed since it was trained, so nothing was recorded\n"
+        )
     );
     // Another penalty gives another version, compared on the same months.
     assert!(changed.starts_with("churn challenger "), "{changed}");
