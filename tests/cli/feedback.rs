@@ -508,6 +508,10 @@ fn models_list_show_and_rollback() {
         shown.contains("promoted churn-b: churn-a -> churn-b"),
         "{shown}"
     );
+    assert!(
+        shown.contains("\nregistered metrics: roc_auc 0.8000\n"),
+        "{shown}"
+    );
     assert_eq!(
         rolled,
         "rolled back the churn champion from churn-b to churn-a\n"
@@ -658,7 +662,14 @@ fn retrain_compares_and_logs_decision() {
     assert!(changed.contains("logged as decision 2"), "{changed}");
     let log = stdout_of(&decisions);
     assert!(log.contains("first model of its kind"), "{log}");
-    assert!(log.contains("champion metrics: {"), "{log}");
+    // Metrics print as words and numbers at 4 decimals, not raw JSON.
+    assert!(
+        log.contains(&format!(
+            "     champion metrics: version {champion}, first "
+        )),
+        "{log}"
+    );
+    assert!(!log.contains('{'), "{log}");
     assert!(log.ends_with("2 decision(s)\n"), "{log}");
 }
 
