@@ -20,9 +20,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// alerts, ranks accounts by priority, and writes actions and talking points
 /// for those that need attention. Settings come from the `[segments]`,
 /// `[alerts]` and `[priority]` sections of headroom.toml. Each run is stored
-/// as a snapshot in the store for the monthly review.
-///
-/// Example: headroom score --project my-project --as-of 2026-10-31 --format html --out report.html
+/// as a snapshot in the store for the monthly review. The report goes to
+/// stdout (table, csv, json) or to a file (html, --out); a one-line summary
+/// and any warning go to stderr. A past date scored with a champion trained
+/// on outcomes after it is flagged as look-ahead.
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {
     /// The project folder, holding tables/, store/ and headroom.toml.
