@@ -508,6 +508,10 @@ fn models_list_show_and_rollback() {
         shown.contains("promoted churn-b: churn-a -> churn-b"),
         "{shown}"
     );
+    assert!(
+        shown.contains("\nregistered metrics: roc_auc 0.8000\n"),
+        "{shown}"
+    );
     assert_eq!(
         rolled,
         "rolled back the churn champion from churn-b to churn-a\n"
@@ -611,7 +615,20 @@ fn retrain_compares_and_logs_decision() {
     };
 
     run("train");
+    let champion = {
+        let store = Store::open(Store::project_dir(&project)).unwrap();
+        let version = store.champion(ModelKind::Churn).unwrap().unwrap().version;
+        store.close().unwrap();
+        version
+    };
     let unchanged = stdout_of(&run("retrain"));
+    let forced = stdout_of(
+        &headroom()
+            .args(["retrain", "--kind", "churn", "--force", "--project"])
+            .arg(&project)
+            .assert()
+            .success(),
+    );
     write_model_settings(&project, 0.3);
     let changed = stdout_of(&run("retrain"));
     let decisions = headroom()
@@ -620,10 +637,22 @@ fn retrain_compares_and_logs_decision() {
         .assert()
         .success();
 
-    // The same data and settings give the champion's own version back.
+    // The same data and settings would fit the champion again: nothing is
+    // trained, compared or recorded.
     assert!(
-        unchanged.contains("is already registered (champion)"),
+        unchanged.starts_with(&format!(
+            "churn model: skipped, neither the training data nor the [model] settings have changed since version {champion} (champion) was trained"
+        )),
         "{unchanged}"
+    );
+    assert!(!unchanged.contains("challenger"), "{unchanged}");
+    // Forced, the fit gives the champion's own version back, which is not
+    // shown as a challenger either.
+    assert_eq!(
+        forced,
+        format!(
+            "churn model: version {champion} is already registered (champion): the data and settings have not changed since it was trained, so nothing was recorded\n"
+        )
     );
     // Another penalty gives another version, compared on the same months.
     assert!(changed.starts_with("churn challenger "), "{changed}");
@@ -633,6 +662,54 @@ fn retrain_compares_and_logs_decision() {
     assert!(changed.contains("logged as decision 2"), "{changed}");
     let log = stdout_of(&decisions);
     assert!(log.contains("first model of its kind"), "{log}");
-    assert!(log.contains("champion metrics: {"), "{log}");
+    // Metrics print as words and numbers at 4 decimals, not raw JSON.
+    assert!(
+        log.contains(&format!(
+            "     champion metrics: version {champion}, first "
+        )),
+        "{log}"
+    );
+    assert!(!log.contains('{'), "{log}");
     assert!(log.ends_with("2 decision(s)\n"), "{log}");
+}
+
+#[test]
+fn review_without_matches_judges_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+    // No snapshot is stored, so no October outcome matches a score, and no
+    // champion is registered, which alone would call for retraining.
+    let file = dir.path().join("october.csv");
+    fs::write(&file, OCTOBER).unwrap();
+    outcomes_import(&project, &file).success();
+    let review = |format: &str| {
+        let assert = headroom()
+            .args(["review", "--month", "2025-10", "--format", format])
+            .arg("--project")
+            .arg(&project)
+            .assert()
+            .success();
+        stdout_of(&assert)
+    };
+
+    let table = review("table");
+    let json: serde_json::Value = serde_json::from_str(&review("json")).unwrap();
+
+    assert!(
+        table.contains("Recommendation: nothing to judge\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains(
+            "no outcome of the month is matched with a score snapshot, so nothing can be judged for this month"
+        ),
+        "{table}"
+    );
+    assert!(!table.contains("retrain  "), "{table}");
+    assert_eq!(json["matched_accounts"], 0);
+    assert_eq!(json["recommendation"]["action"], "nothing_to_judge");
+    assert_eq!(
+        json["recommendation"]["criteria"].as_array().unwrap().len(),
+        1
+    );
 }

@@ -3,6 +3,8 @@
 mod data;
 mod features;
 mod feedback;
+mod help;
+mod mapping_hint;
 mod score;
 mod store;
 

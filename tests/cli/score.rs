@@ -438,6 +438,56 @@ fn trained_models_score_every_account() {
     assert_eq!(header.churn_model.as_deref(), Some(versions[0].as_str()));
     assert!(header.thresholds.contains_key("churn_flag"));
     store.close().unwrap();
+
+    // The latest usage date comes after every outcome the champions learned
+    // from, so that run has no look-ahead.
+    let notices = json["notices"].as_array().unwrap();
+    assert!(
+        notices
+            .iter()
+            .all(|n| !n.as_str().unwrap().starts_with("look-ahead")),
+        "{notices:?}"
+    );
+    assert_look_ahead_flagged(&project, &json, &versions);
+}
+
+/// Scores 2025-06-30, before the outcomes the champions were trained on,
+/// and checks that both champions are flagged on stderr and in the report.
+fn assert_look_ahead_flagged(project: &Path, latest: &Value, versions: &[String]) {
+    let output = headroom()
+        .arg("score")
+        .arg("--project")
+        .arg(project)
+        .args(["--as-of", "2025-06-30", "--no-snapshot", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    let json: Value = serde_json::from_str(&stdout_of(&output)).unwrap();
+    let notices: Vec<&str> = json["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+
+    for (kind, version) in ["churn", "expansion"].iter().zip(versions) {
+        let trained_to = latest["models"][kind]["trained_to"].as_str().unwrap();
+        // Labels read the outcomes up to 180 days (the default horizon)
+        // after the last training observation.
+        let outcomes_to = trained_to.parse::<NaiveDate>().unwrap() + Days::new(180);
+        let statement = format!(
+            "look-ahead: the {kind} model {version} was trained on observations up to {trained_to} labelled by outcomes up to {outcomes_to}, after the scoring date 2025-06-30"
+        );
+        assert!(
+            stderr.contains(&format!("warning: {statement}")),
+            "{stderr}"
+        );
+        assert!(
+            notices.iter().any(|n| n.starts_with(&statement)),
+            "{notices:?}"
+        );
+    }
 }
 
 #[test]

@@ -27,10 +27,17 @@ struct Cli {
     command: Command,
 }
 
-/// The subcommands, in the order of the monthly workflow.
+/// The subcommands, in the order of the monthly workflow. Each help text
+/// ends with examples, one command a line.
 #[derive(Debug, Subcommand)]
 enum Command {
+    #[command(
+        after_help = "Examples:\n  headroom demo\n  headroom demo --dir /tmp/headroom-demo --months 6"
+    )]
     Demo(cmd::demo::DemoArgs),
+    #[command(
+        after_help = "Examples:\n  headroom init acme\n  headroom import exports/ --mapping acme.toml --out acme"
+    )]
     Init(cmd::init::InitArgs),
     #[command(
         after_help = "Examples:\n  headroom validate exports/\n  headroom validate ../shared/data/ravenstack --mapping data/mappings/ravenstack.toml"
@@ -52,39 +59,48 @@ enum Command {
         after_help = "Example:\n  headroom backtest --project my-project --from 2025-06 --to 2025-12"
     )]
     Backtest(cmd::backtest::BacktestArgs),
+    #[command(
+        after_help = "Examples:\n  headroom score --project my-project --as-of 2026-10-31 --top 5\n  headroom score --project my-project --format html --out report.html"
+    )]
     Score(cmd::score::ScoreArgs),
+    #[command(
+        after_help = "Examples:\n  headroom account A0042 --project my-project\n  headroom account A0042 --project my-project --audience customer --format html"
+    )]
     Account(cmd::account::AccountArgs),
     #[command(
         after_help = "Examples:\n  headroom outcomes import outcomes-2026-10.csv --project my-project\n  headroom outcomes add A0042 2026-10-31 expanded --arr-after 36000 --project my-project"
     )]
     Outcomes(cmd::outcomes::OutcomesArgs),
     #[command(
-        after_help = "Example:\n  headroom interventions import cs-actions.csv --project my-project"
+        after_help = "Examples:\n  headroom interventions import cs-actions.csv --project my-project\n  headroom interventions list --account A0042 --project my-project"
     )]
     Interventions(cmd::interventions::InterventionsArgs),
     #[command(
-        after_help = "Example:\n  headroom notes add A0042 --text \"plant closed for retooling, back in March\" --until 2027-03-31 --expect growth --project my-project"
+        after_help = "Examples:\n  headroom notes add A0042 --text \"plant closed until March\" --expect drop --project my-project\n  headroom notes list --account A0042 --project my-project"
     )]
     Notes(cmd::notes::NotesArgs),
     #[command(
         after_help = "Examples:\n  headroom review --project my-project --month 2026-10\n  headroom review --project my-project --month 2026-10 --format html --out review.html"
     )]
     Review(cmd::review::ReviewArgs),
-    #[command(after_help = "Example:\n  headroom retrain --project my-project")]
+    #[command(
+        after_help = "Examples:\n  headroom retrain --project my-project\n  headroom retrain --project my-project --kind churn --force"
+    )]
     Retrain(cmd::retrain::RetrainArgs),
     #[command(
-        after_help = "Examples:\n  headroom models list --project my-project\n  headroom models rollback churn --reason \"new model flags too many renewals\" --project my-project"
+        after_help = "Examples:\n  headroom models list --project my-project\n  headroom models rollback churn --reason \"flags too many renewals\" --project my-project"
     )]
     Models(cmd::models::ModelsArgs),
     #[command(
-        after_help = "Examples:\n  headroom store export --project my-project --out store.jsonl\n  headroom store import store.jsonl --project restored"
+        after_help = "Examples:\n  headroom store export --project my-project --out store.jsonl\n  headroom init restored\n  headroom store import store.jsonl --project restored"
     )]
     Store(cmd::store::StoreArgs),
     #[command(
         after_help = "Example:\n  headroom sim --accounts 2000 --months 36 --start 2023-11 --seed 2026 --out portfolio"
     )]
     Sim(cmd::sim::SimArgs),
-    /// Print the version.
+    /// Print the version of this headroom build on stdout, as `headroom X.Y.Z`.
+    #[command(after_help = "Example:\n  headroom version")]
     Version,
 }
 

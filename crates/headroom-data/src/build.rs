@@ -396,6 +396,8 @@ impl<'a> Loader<'a> {
                 path: ctx.path,
                 formats: ctx.formats,
                 values: source.values.get(spec.name),
+                source_file: &source.file,
+                mapping: self.mapping.path.as_deref(),
                 percent: source.percent.iter().any(|p| p == spec.name),
                 currencies,
                 default_currency: default_currency.as_deref(),

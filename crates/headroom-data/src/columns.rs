@@ -18,6 +18,7 @@ use crate::cell::{
 use crate::contract::{ColumnKind, ColumnSpec, TableKind};
 use crate::mapping::{CellFormats, MoneyUnit};
 use crate::report::{Check, Issue, Location, Report, Severity, row_mark};
+use crate::value_map::{MapTarget, value_map_hint};
 
 /// Everything needed to parse one source column into a contract column.
 pub(crate) struct ColumnInput<'a> {
@@ -33,6 +34,11 @@ pub(crate) struct ColumnInput<'a> {
     pub formats: &'a CellFormats,
     /// Source word = contract word.
     pub values: Option<&'a BTreeMap<String, String>>,
+    /// The source's `file` key, for the suggested value map.
+    pub source_file: &'a str,
+    /// The mapping file, for the suggested value map; `None` for a folder in
+    /// the contract format.
+    pub mapping: Option<&'a Path>,
     /// Whether cells are percent strings.
     pub percent: bool,
     /// Per-row currency for money columns (from the row's currency column).
@@ -295,13 +301,16 @@ fn unknown_category_issue(
     .at(input.location(first))
     .column(input.header)
     .value(unknown.keys().next().cloned().unwrap_or_default())
-    .hint(format!(
-        "use one of {}, or map the words in the mapping: [{}.values.{}] \"{}\" = \"{}\"",
-        known.join(", "),
-        input.table,
-        input.spec.name,
-        unknown.keys().next().map(String::as_str).unwrap_or(""),
-        known[0]
+    .hint(value_map_hint(
+        &MapTarget {
+            table: input.table,
+            column: input.spec.name,
+            source_file: input.source_file,
+            mapping: input.mapping,
+            existing: input.values,
+        },
+        known,
+        unknown.keys(),
     ))
     .count(total)
 }

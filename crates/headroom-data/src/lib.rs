@@ -24,6 +24,7 @@ pub mod report;
 pub mod rollup;
 pub mod table_file;
 pub mod tables;
+mod value_map;
 
 pub use contract::{ColumnKind, ColumnSpec, TableKind};
 pub use currency::{

@@ -513,7 +513,9 @@ impl TrainValidParams {
         Ok(found)
     }
 
-    fn settings(&self, penalty: f64, threshold: f64) -> ModelSettings {
+    /// Returns the settings a model fitted with these parameters records,
+    /// given the penalty and threshold it was fitted with.
+    pub fn settings(&self, penalty: f64, threshold: f64) -> ModelSettings {
         ModelSettings {
             l2_penalty: penalty,
             threshold,

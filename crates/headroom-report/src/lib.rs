@@ -38,7 +38,7 @@ pub use alerts::{AccountAlert, AlertKind, NoteRef, Severity};
 pub use error::ReportError;
 pub use models::{Champions, LoadedModel, ModelQuality};
 pub use progress::{NoProgress, Progress};
-pub use run::{AccountScore, ScoreRun, SegmentTotal};
+pub use run::{AccountScore, LookAhead, ScoreRun, SegmentTotal};
 pub use score::{ScoreInputs, ScoreOptions, default_as_of, score, score_project};
 pub use segment::HealthSegment;
 pub use settings::{AlertSettings, PrioritySettings, ScoreSettings, SegmentSettings};

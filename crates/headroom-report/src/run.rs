@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use headroom_model::ModelKind;
 use headroom_store::{Alert, NewSnapshot, Reason, SnapshotHeader, SnapshotRow, Store};
 use serde::Serialize;
 
@@ -142,6 +143,34 @@ pub struct SegmentTotal {
     pub arr: f64,
 }
 
+/// A champion trained on outcomes dated after the scoring date: its scores
+/// of that date benefit from what happened next (look-ahead), so they look
+/// better than a model of the time could have scored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LookAhead {
+    /// Churn or expansion.
+    pub kind: ModelKind,
+    /// The champion's version.
+    pub version: String,
+    /// The last observation date of its training rows: the training window end.
+    pub trained_to: NaiveDate,
+    /// The latest outcome date its labels can read: the training window end
+    /// plus the label horizon.
+    pub outcomes_to: NaiveDate,
+    /// The scoring date.
+    pub as_of: NaiveDate,
+}
+
+impl LookAhead {
+    /// Returns the notice of the report, also printed as a warning on stderr.
+    pub fn message(&self) -> String {
+        format!(
+            "look-ahead: the {} model {} was trained on observations up to {} labelled by outcomes up to {}, after the scoring date {}, so its scores for this date have seen what happened next and look better than a model of that date could have scored; `headroom backtest` scores past months with models trained on what was known then",
+            self.kind, self.version, self.trained_to, self.outcomes_to, self.as_of
+        )
+    }
+}
+
 /// A scoring run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScoreRun {
@@ -159,8 +188,11 @@ pub struct ScoreRun {
     pub churn_model: Option<ModelQuality>,
     /// The expansion champion's metrics and verdict; `None` without one.
     pub expansion_model: Option<ModelQuality>,
-    /// Statements every rendering shows: rules only, weak models, snapshot data.
+    /// Statements every rendering shows: rules only, weak models, snapshot
+    /// data, look-ahead.
     pub notices: Vec<String>,
+    /// The champions trained on outcomes dated after the scoring date.
+    pub look_ahead: Vec<LookAhead>,
     /// The settings used.
     #[serde(skip)]
     pub settings: ScoreSettings,

@@ -21,7 +21,7 @@ use crate::priority::{Priority, Projection, project};
 use crate::progress::Progress;
 use crate::project::Project;
 use crate::reasons::{self, ReasonSource, ReasonText};
-use crate::run::{AccountScore, ScoreRun};
+use crate::run::{AccountScore, LookAhead, ScoreRun};
 use crate::segment::{self, HealthSegment, SegmentInput, SegmentResult};
 use crate::settings::{ScoreSettings, Thresholds};
 use crate::words;
@@ -208,6 +208,12 @@ pub(crate) fn score_with_features(
         snapshot_only,
         &mut notices,
     )?;
+    let look_ahead: Vec<LookAhead> = [&churn, &expansion]
+        .into_iter()
+        .flatten()
+        .filter_map(|scored| look_ahead(scored.model, as_of))
+        .collect();
+    notices.extend(look_ahead.iter().map(LookAhead::message));
     if snapshot_only {
         notices.insert(0, snapshot_notice(as_of));
     }
@@ -250,6 +256,7 @@ pub(crate) fn score_with_features(
         churn_model: churn.as_ref().map(|c| c.model.quality.clone()),
         expansion_model: expansion.as_ref().map(|c| c.model.quality.clone()),
         notices,
+        look_ahead,
         settings: inputs.settings.clone(),
         top: options.top.unwrap_or(inputs.settings.priority.top),
         months,
@@ -293,6 +300,22 @@ fn score_model<'a>(
         ));
     }
     Ok(Some(Scored { model, scores }))
+}
+
+/// Returns the look-ahead of a champion whose training labels read outcomes
+/// dated after `as_of`: a training row observed on day D is labelled by the
+/// outcomes up to D plus the horizon.
+fn look_ahead(model: &LoadedModel, as_of: NaiveDate) -> Option<LookAhead> {
+    let training = &model.artifact.training;
+    let horizon = chrono::Days::new(u64::from(model.artifact.settings.horizon_days));
+    let outcomes_to = training.last_observation.checked_add_days(horizon)?;
+    (as_of < outcomes_to).then(|| LookAhead {
+        kind: model.artifact.kind,
+        version: model.version.clone(),
+        trained_to: training.last_observation,
+        outcomes_to,
+        as_of,
+    })
 }
 
 fn no_model_notice(kind: ModelKind) -> String {

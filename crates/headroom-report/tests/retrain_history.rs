@@ -10,7 +10,7 @@ use headroom_features::FeatureOptions;
 use headroom_model::training::{TrainingSet, build_training_set, train_model};
 use headroom_model::{ModelConfig, ModelKind, ThresholdSetting};
 use headroom_report::retrain::{
-    RetrainResult, RetrainSettings, Verdict, compare_and_record, retrain_kind,
+    RetrainResult, RetrainSettings, Verdict, already_trained, compare_and_record, retrain_kind,
 };
 use headroom_sim::{OutputOptions, SimConfig};
 use headroom_store::{ModelStatus, Store};
@@ -220,4 +220,31 @@ fn unchanged_data_records_nothing() {
         }
     );
     assert_eq!(store.decisions(None).unwrap().len(), 1);
+}
+
+#[test]
+fn already_trained_finds_the_same_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let tables = simulated_tables(dir.path());
+    let real = set(&tables, &config());
+    let store = Store::create(dir.path().join("store")).unwrap();
+    let models = dir.path().join("models");
+    let settings = RetrainSettings::default();
+
+    let before = already_trained(&real, ModelKind::Churn, &store).unwrap();
+    let first = retrain_kind(&real, ModelKind::Churn, &store, &models, &settings, now()).unwrap();
+    let found = already_trained(&real, ModelKind::Churn, &store)
+        .unwrap()
+        .expect("the champion has the set's data and settings");
+    let early = tables_until(&tables, "2025-01-31");
+    let short = ModelConfig {
+        holdout_months: 0,
+        ..config()
+    };
+    let other = already_trained(&set(&early, &short), ModelKind::Churn, &store).unwrap();
+
+    assert_eq!(before, None);
+    assert_eq!(found.version, first.version);
+    assert_eq!(found.status, ModelStatus::Champion);
+    assert_eq!(other, None);
 }

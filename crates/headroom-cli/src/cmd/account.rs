@@ -23,8 +23,6 @@ use super::score::BarProgress;
 /// coming up, with no scores, internal notes or sales language. The
 /// portfolio is scored as of the date (features need every account) but no
 /// snapshot is stored.
-///
-/// Example: headroom account A0042 --project my-project --audience customer --format html --out a0042.html
 #[derive(Debug, clap::Args)]
 pub struct AccountArgs {
     /// The account id, as in the accounts table.

@@ -18,7 +18,10 @@ use crate::cmd::train::{count, number, open_project, parse_kind, render_set, sig
 /// over at that date (penalty and threshold chosen on time-ordered folds, as
 /// `headroom train` does), scores the accounts observed at the month-end and
 /// compares with the rule and the base rate. Month-ends whose horizon is not
-/// over yet are skipped. Nothing is saved or registered.
+/// over yet are skipped. Nothing is saved or registered. Prints one line per
+/// month-end with the model's and the rule's metrics, a line over all
+/// months, then the range of the model's ROC-AUC and how often it beat the
+/// rule.
 #[derive(Debug, clap::Args)]
 pub struct BacktestArgs {
     /// The project folder, holding tables/ and headroom.toml.

@@ -38,11 +38,8 @@ const BUNDLED_SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sa
 /// reviews the month once scores from 90 days before it exist. Finally it
 /// retrains and prints a summary: the models against the usage rules, the top
 /// accounts, and the last review's false positives and negatives. HTML reports go to
-/// PROJECT/reports/, each step's full output to PROJECT/logs/.
-///
-/// Example:
-///   headroom demo
-///   headroom demo --dir /tmp/headroom-demo
+/// PROJECT/reports/, each step's full output to PROJECT/logs/. Takes a few
+/// minutes in a release build, most of it training and retraining.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// The project folder to create; it must be missing or empty [default: a

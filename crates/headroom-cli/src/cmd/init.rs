@@ -18,11 +18,8 @@ pub const CONFIG_TEMPLATE: &str = include_str!("../headroom.toml");
 /// The config lists every setting with its default and unit: feature
 /// options, model training, segment thresholds (with per customer segment
 /// overrides), alerts, priority, review and retraining, and the reporting
-/// currency with FX rates. Then import data into the folder.
-///
-/// Example:
-///   headroom init acme
-///   headroom import exports/ --mapping acme.toml --out acme
+/// currency with FX rates. Then import data into the folder. An existing
+/// headroom.toml is kept unless --force is given.
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// The project folder to create [default: the current folder].

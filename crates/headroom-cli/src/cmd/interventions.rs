@@ -31,13 +31,30 @@ enum InterventionsCommand {
     /// accounts, dates before the account's customer_since, and
     /// interventions already recorded with another note are errors with their
     /// line, and nothing is stored. Importing the same file again adds
-    /// nothing.
+    /// nothing. Prints how many interventions were stored and how many were
+    /// already there.
+    #[command(
+        after_help = "Example:\n  headroom interventions import cs-actions.csv --project my-project"
+    )]
     Import(ImportArgs),
 
     /// Record one intervention typed on the command line.
+    ///
+    /// The intervention goes into the project's log with the same checks as
+    /// an import. Prints the intervention stored, or that it was already
+    /// stored.
+    #[command(
+        after_help = "Example:\n  headroom interventions add A0042 2026-10-15 \"exec call\" --note \"renewal risk\" --project my-project"
+    )]
     Add(AddArgs),
 
     /// List the interventions in the log, by date.
+    ///
+    /// Prints one line per intervention on stdout: date, account, kind and
+    /// where it came from, then the count.
+    #[command(
+        after_help = "Example:\n  headroom interventions list --account A0042 --project my-project"
+    )]
     List(ListArgs),
 }
 

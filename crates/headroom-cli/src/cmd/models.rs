@@ -23,24 +23,51 @@ pub struct ModelsArgs {
 #[derive(Debug, Subcommand)]
 enum ModelsCommand {
     /// List the registered models with their status and held-out metrics.
+    ///
+    /// Prints one line per model on stdout: kind, version, status
+    /// (candidate, champion, retired, rejected or rolled-back), training time
+    /// (UTC), and the held-out ROC-AUC, log loss and rule ROC-AUC with 3
+    /// decimals.
+    #[command(after_help = "Example:\n  headroom models list --kind churn --project my-project")]
     List(ListArgs),
 
     /// Show one model: training window, inputs, threshold, held-out metrics
     /// and the registry decisions about it.
+    ///
+    /// Prints on stdout; metrics have 4 decimals and counts none.
+    #[command(
+        after_help = "Example:\n  headroom models show 20260430-a8300d21 --project my-project"
+    )]
     Show(ShowArgs),
 
     /// Make a model the champion of its kind, by hand.
     ///
     /// `headroom retrain` promotes a challenger only when it beats the
     /// champion; this command overrides that comparison and records the
-    /// reason given.
+    /// reason given. Prints the new and the former champion.
+    #[command(
+        after_help = "Example:\n  headroom models promote 20260430-a8300d21 --kind churn --reason \"reviewed by hand\""
+    )]
     Promote(PromoteArgs),
 
     /// Return a kind to the champion the current one replaced.
+    ///
+    /// The rollback is recorded in the decision log with the reason given.
+    /// Prints the former and the restored champion.
+    #[command(
+        after_help = "Example:\n  headroom models rollback churn --reason \"flags too many renewals\" --project my-project"
+    )]
     Rollback(RollbackArgs),
 
     /// Print the registry's decision log: promotions, rejections and
     /// rollbacks, with the metrics behind each.
+    ///
+    /// Prints each decision on stdout, oldest first: number, time (UTC),
+    /// action, version, the champion before and after, the reason, and both
+    /// models' metrics with 4 decimals.
+    #[command(
+        after_help = "Example:\n  headroom models decisions --kind churn --project my-project"
+    )]
     Decisions(DecisionsArgs),
 }
 
@@ -218,7 +245,11 @@ fn show(args: ShowArgs) -> anyhow::Result<()> {
     let summary = summarize(&record);
     let mut out = std::io::stdout().lock();
     write_summary(&mut out, &summary)?;
-    writeln!(out, "registered metrics: {}", record.metrics_json)?;
+    writeln!(
+        out,
+        "registered metrics: {}",
+        metrics_text(&record.metrics_json)
+    )?;
     writeln!(out, "decisions:")?;
     if decisions.is_empty() {
         writeln!(out, "  none")?;
@@ -282,11 +313,70 @@ fn write_decision(out: &mut impl Write, decision: &Decision) -> std::io::Result<
         decision.champion_after.as_deref().unwrap_or("none")
     )?;
     writeln!(out, "     reason: {}", decision.reason)?;
-    writeln!(out, "     metrics: {}", decision.metrics_json)?;
+    writeln!(
+        out,
+        "     metrics: {}",
+        metrics_text(&decision.metrics_json)
+    )?;
     if let Some(champion) = &decision.champion_metrics_json {
-        writeln!(out, "     champion metrics: {champion}")?;
+        writeln!(out, "     champion metrics: {}", metrics_text(champion))?;
     }
     Ok(())
+}
+
+/// Decimals of a metric in `models show` and `models decisions`: enough to
+/// compare log losses that differ in the third decimal.
+const METRIC_DECIMALS: usize = 4;
+
+/// Formats a stored metrics record as `key value` pairs, with fractions at
+/// [`METRIC_DECIMALS`] decimals and nested records in brackets. Text that is
+/// not JSON is returned as it is.
+fn metrics_text(json: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(value) => value_text(&value),
+        Err(_) => json.to_string(),
+    }
+}
+
+/// Keys printed before the others, in this order.
+const LEADING_KEYS: [&str; 5] = ["version", "first", "last", "rows", "positives"];
+
+fn value_text(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "-".to_string(),
+        Value::Bool(flag) => flag.to_string(),
+        Value::Number(number) => match (number.as_i64(), number.as_u64(), number.as_f64()) {
+            (Some(whole), _, _) => whole.to_string(),
+            (_, Some(whole), _) => whole.to_string(),
+            (_, _, Some(fraction)) => format!("{fraction:.METRIC_DECIMALS$}"),
+            _ => number.to_string(),
+        },
+        Value::String(text) => text.clone(),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(value_text).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Object(fields) => {
+            // serde_json without its preserve_order feature sorts keys, so the
+            // identifying ones are moved first.
+            let mut fields: Vec<(&String, &Value)> = fields.iter().collect();
+            fields.sort_by_key(|(key, _)| {
+                LEADING_KEYS
+                    .iter()
+                    .position(|lead| lead == key)
+                    .unwrap_or(LEADING_KEYS.len())
+            });
+            let fields: Vec<String> = fields
+                .into_iter()
+                .map(|(key, value)| match value {
+                    Value::Object(_) => format!("{key} ({})", value_text(value)),
+                    _ => format!("{key} {}", value_text(value)),
+                })
+                .collect();
+            fields.join(", ")
+        }
+    }
 }
 
 fn promote(args: PromoteArgs) -> anyhow::Result<()> {
@@ -348,4 +438,23 @@ fn decisions(args: DecisionsArgs) -> anyhow::Result<()> {
     }
     writeln!(out, "{} decision(s)", decisions.len())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_text_rounds_fractions_and_keeps_counts() {
+        let json = r#"{"version":"20260430-a8300d21","rows":8608,"roc_auc":0.8914837162530987,"log_loss":null,"trained_on_window":false,"model":{"brier":0.05123456789}}"#;
+        assert_eq!(
+            metrics_text(json),
+            "version 20260430-a8300d21, rows 8608, log_loss -, model (brier 0.0512), roc_auc 0.8915, trained_on_window false"
+        );
+    }
+
+    #[test]
+    fn metrics_text_keeps_text_that_is_not_json() {
+        assert_eq!(metrics_text("not json"), "not json");
+    }
 }

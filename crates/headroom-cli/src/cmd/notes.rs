@@ -26,10 +26,19 @@ enum NotesCommand {
     /// Scoring shows the note with the account until its end date. A note that
     /// expects a usage drop marks the matching usage alerts as suppressed (they
     /// are still shown). The monthly review counts how often the expectations
-    /// of notes proved right.
+    /// of notes proved right. Prints the note's id, account, expectation and
+    /// the days it applies.
+    #[command(
+        after_help = "Examples:\n  headroom notes add A0042 --text \"plant closed until March\" --until 2027-03-31 --expect drop\n  headroom notes add A0042 --text \"new CFO reviews every tool\" --expect churn --project my-project"
+    )]
     Add(AddArgs),
 
     /// List notes, of one account or active on a date.
+    ///
+    /// Prints one line per note on stdout, then the count.
+    #[command(
+        after_help = "Examples:\n  headroom notes list --account A0042 --project my-project\n  headroom notes list --active 2026-10-31 --project my-project"
+    )]
     List(ListArgs),
 }
 

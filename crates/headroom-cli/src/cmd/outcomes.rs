@@ -34,13 +34,31 @@ enum OutcomesCommand {
     /// columns a mapping adapts. Every row is checked first: unknown
     /// accounts, dates before the account's customer_since, and outcomes
     /// already recorded with other facts are errors with their line, and
-    /// nothing is stored. Importing the same file again adds nothing.
+    /// nothing is stored. Importing the same file again adds nothing. Prints
+    /// how many outcomes were stored and how many were already there.
+    #[command(
+        after_help = "Examples:\n  headroom outcomes import outcomes-2026-10.csv --project my-project\n  headroom outcomes import crm-export.csv --mapping crm.toml --project my-project"
+    )]
     Import(ImportArgs),
 
     /// Record one outcome typed on the command line.
+    ///
+    /// The outcome goes into the project's ledger with the same checks as an
+    /// import. Prints the outcome stored, or that it was already stored.
+    /// Amounts are in the contract's currency.
+    #[command(
+        after_help = "Example:\n  headroom outcomes add A0042 2026-10-31 expanded --arr-after 36000 --project my-project"
+    )]
     Add(AddArgs),
 
     /// List the outcomes in the ledger, by date.
+    ///
+    /// Prints one line per outcome on stdout: date, account, outcome, ARR
+    /// before and after (in the contract's currency) and where it came from,
+    /// then the count.
+    #[command(
+        after_help = "Example:\n  headroom outcomes list --month 2026-10 --project my-project"
+    )]
     List(ListArgs),
 }
 

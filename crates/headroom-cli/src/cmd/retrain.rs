@@ -11,7 +11,8 @@ use headroom_features::FeatureOptions;
 use headroom_model::training::build_training_set;
 use headroom_model::{ModelConfig, ModelKind};
 use headroom_report::retrain::{
-    KindRetrain, RetrainResult, RetrainSettings, Verdict, WindowMetrics, retrain_kind,
+    AlreadyTrained, KindRetrain, Recorded, RetrainResult, RetrainSettings, Verdict, WindowMetrics,
+    already_trained, retrain_kind,
 };
 
 use super::outcomes::open_project;
@@ -23,15 +24,29 @@ use super::outcomes::open_project;
 /// Both are scored on the latest [model] holdout_months labelled month-ends.
 /// The challenger's numbers come from a fit on the rows whose labels were
 /// known before those months. The challenger becomes champion only when its
-/// log loss is lower (by at least [retrain] min_log_loss_gain) and its
-/// ROC-AUC is not lower by more than [retrain] auc_tolerance (default 0.01).
+/// log loss is lower (by at least [retrain] min_log_loss_gain, default 0)
+/// and its ROC-AUC is not lower by more than [retrain] auc_tolerance
+/// (default 0.01).
 /// The decision is logged with both models' metrics; `headroom models
 /// decisions` prints the log.
+///
+/// When neither the training data (the same training-data fingerprint) nor
+/// the [model] settings have changed since a registered model (the champion,
+/// or a rejected challenger) was trained, a retrain would fit that model
+/// again: the kind is skipped and nothing is recorded. Prints, per kind, both models'
+/// ROC-AUC, log loss and Brier score on the held-out months and the
+/// decision.
 #[derive(Debug, Args)]
 pub struct RetrainArgs {
     /// Retrain only this model: churn or expansion [default: both].
     #[arg(long, value_name = "KIND", value_parser = super::train::parse_kind)]
     kind: Option<ModelKind>,
+
+    /// Train and compare a challenger even when a registered model has the
+    /// same data and settings (a change of [model] scale_penalty alone is
+    /// not detected).
+    #[arg(long)]
+    force: bool,
 
     /// The project folder.
     #[arg(long, value_name = "DIR", default_value = ".")]
@@ -55,6 +70,13 @@ pub fn run(args: RetrainArgs) -> anyhow::Result<()> {
     };
 
     for kind in kinds {
+        if !args.force
+            && let Some(trained) = already_trained(&set, kind, &project.store)
+                .with_context(|| format!("failed to retrain the {kind} model"))?
+        {
+            print!("{}", render_already_trained(&trained));
+            continue;
+        }
         let outcome = retrain_kind(
             &set,
             kind,
@@ -73,7 +95,39 @@ pub fn run(args: RetrainArgs) -> anyhow::Result<()> {
 /// Reads one metric of a model's window metrics.
 type MetricOf = fn(&WindowMetrics) -> Option<f64>;
 
+/// Says that a kind was skipped because a registered model has its data and
+/// settings.
+fn render_already_trained(trained: &AlreadyTrained) -> String {
+    let (first, last) = trained.trained_on;
+    format!(
+        "{} model: skipped, neither the training data nor the [model] settings have changed since version {} ({}) was trained on rows observed {first} to {last} (data fingerprint {}), so a retrain would fit it again; nothing was trained or recorded\n  hint: import newer exports or record outcomes first; --force retrains anyway\n",
+        trained.kind,
+        trained.version,
+        trained.status,
+        short_fingerprint(&trained.fingerprint)
+    )
+}
+
+/// Shortens `sha256:<64 hex digits>` to its first 12 hex digits.
+fn short_fingerprint(fingerprint: &str) -> &str {
+    let end = fingerprint
+        .char_indices()
+        .nth("sha256:".len() + 12)
+        .map_or(fingerprint.len(), |(i, _)| i);
+    &fingerprint[..end]
+}
+
 fn render(outcome: &KindRetrain) -> String {
+    match &outcome.result {
+        RetrainResult::Decided(recorded) => render_decided(outcome, recorded),
+        RetrainResult::AlreadyRegistered { status } => format!(
+            "{} model: version {} is already registered ({status}): the data and settings have not changed since it was trained, so nothing was recorded\n",
+            outcome.kind, outcome.version
+        ),
+    }
+}
+
+fn render_decided(outcome: &KindRetrain, recorded: &Recorded) -> String {
     let mut out = String::new();
     let challenger = &outcome.challenger;
     let _ = writeln!(
@@ -118,25 +172,14 @@ fn render(outcome: &KindRetrain) -> String {
         );
     }
 
-    match &outcome.result {
-        RetrainResult::Decided(recorded) => {
-            let action = match recorded.verdict {
-                Verdict::Promote(_) => "promoted",
-                Verdict::Reject(_) => "rejected",
-            };
-            let _ = writeln!(out, "  {action}: {}", recorded.verdict.reason());
-            if let Some(path) = &outcome.saved {
-                let _ = writeln!(out, "  saved {}", path.display());
-            }
-            let _ = writeln!(out, "  logged as decision {}", recorded.decision.seq);
-        }
-        RetrainResult::AlreadyRegistered { status } => {
-            let _ = writeln!(
-                out,
-                "  version {} is already registered ({status}): the data and settings have not changed since it was trained, so nothing was recorded",
-                outcome.version
-            );
-        }
+    let action = match recorded.verdict {
+        Verdict::Promote(_) => "promoted",
+        Verdict::Reject(_) => "rejected",
+    };
+    let _ = writeln!(out, "  {action}: {}", recorded.verdict.reason());
+    if let Some(path) = &outcome.saved {
+        let _ = writeln!(out, "  saved {}", path.display());
     }
+    let _ = writeln!(out, "  logged as decision {}", recorded.decision.seq);
     out
 }

@@ -22,7 +22,9 @@ use super::outcomes::open_project;
 /// customer segment. Then come the drift of the champions' inputs, their
 /// strongest predictors, the outcomes of flagged accounts with and without
 /// an intervention, the account notes' expectations, and a recommendation:
-/// keep, watch or retrain.
+/// keep, watch or retrain, or nothing to judge when no outcome of the month
+/// is matched with a score. Prints the review on stdout, or writes it to
+/// --out and prints the recommendation on stderr.
 #[derive(Debug, Args)]
 pub struct ReviewArgs {
     /// The month to review (YYYY-MM).

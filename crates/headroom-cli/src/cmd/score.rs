@@ -20,9 +20,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// alerts, ranks accounts by priority, and writes actions and talking points
 /// for those that need attention. Settings come from the `[segments]`,
 /// `[alerts]` and `[priority]` sections of headroom.toml. Each run is stored
-/// as a snapshot in the store for the monthly review.
-///
-/// Example: headroom score --project my-project --as-of 2026-10-31 --format html --out report.html
+/// as a snapshot in the store for the monthly review. The report goes to
+/// stdout (table, csv, json) or to a file (html, --out); a one-line summary
+/// and any warning go to stderr. A past date scored with a champion trained
+/// on outcomes after it is flagged as look-ahead.
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {
     /// The project folder, holding tables/, store/ and headroom.toml.
@@ -97,6 +98,11 @@ pub fn run(args: ScoreArgs, quiet: bool) -> Result<()> {
     };
     let mut run = headroom_report::score_project(&project, &options, &progress)
         .with_context(|| format!("failed to score project {}", args.project.display()))?;
+    if !quiet {
+        for look_ahead in &run.look_ahead {
+            progress.println(&format!("warning: {}", look_ahead.message()));
+        }
+    }
 
     if !args.no_snapshot {
         progress.stage("storing the snapshot", None);
@@ -198,6 +204,11 @@ impl BarProgress {
             ProgressBar::new_spinner()
         };
         BarProgress { bar }
+    }
+
+    /// Prints a line on stderr above the progress display.
+    fn println(&self, line: &str) {
+        self.bar.suspend(|| eprintln!("{line}"));
     }
 }
 

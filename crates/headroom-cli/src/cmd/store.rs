@@ -25,14 +25,22 @@ enum StoreCommand {
     ///
     /// The backup has a header line, one record a line, and an end line with
     /// the record count. Exporting, importing into an empty store and
-    /// exporting again gives the same bytes.
+    /// exporting again gives the same bytes. The record counts go to stderr.
+    #[command(
+        after_help = "Example:\n  headroom store export --project my-project --out store.jsonl"
+    )]
     Export(ExportArgs),
 
     /// Read a backup written by `headroom store export` into the project's
     /// store, creating the store if the project has none.
     ///
     /// Every line is checked before anything is written. A store that already
-    /// contains records is rejected unless --merge is given.
+    /// contains records is rejected unless --merge is given. The project
+    /// folder must exist: `headroom init DIR` creates one. The record counts
+    /// go to stderr.
+    #[command(
+        after_help = "Examples:\n  headroom init restored\n  headroom store import store.jsonl --project restored\n  headroom store import store.jsonl --project my-project --merge"
+    )]
     Import(ImportArgs),
 }
 
@@ -147,7 +155,13 @@ fn temp_path(path: &Path) -> PathBuf {
 }
 
 fn import(args: ImportArgs) -> anyhow::Result<()> {
-    check_project(&args.project)?;
+    if !args.project.is_dir() {
+        bail!(
+            "project folder {} not found\nhint: create it with `headroom init {}`, then import the backup again",
+            args.project.display(),
+            args.project.display()
+        );
+    }
     if !args.file.is_file() {
         bail!(
             "backup file {} not found\nhint: pass the file written by `headroom store export --out FILE`",

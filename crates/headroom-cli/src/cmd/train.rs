@@ -29,7 +29,9 @@ use headroom_store::{DecisionRequest, NewModel, Store};
 /// recent month-ends for an honest evaluation, and writes each model to
 /// PROJECT/models/<kind>-<version>.json. The first model of a kind becomes
 /// the champion; later ones are registered as challengers. Settings come from
-/// the [model] and [features] sections of headroom.toml.
+/// the [model] and [features] sections of headroom.toml. Prints the training
+/// set, each model's held-out metrics beside the rule and the base rate, and
+/// how it was registered.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
     /// The project folder, holding tables/ and headroom.toml.

@@ -113,6 +113,8 @@ impl<'a> Loader<'a> {
                         path: &path,
                         formats: &formats,
                         values: None,
+                        source_file: &via.file,
+                        mapping: loader.mapping.path.as_deref(),
                         percent: false,
                         currencies: None,
                         default_currency: None,

@@ -122,6 +122,66 @@ pub fn train_model(set: &TrainingSet, kind: ModelKind) -> Result<TrainedModel> {
     })
 }
 
+/// Returns whether [`train_model`] on `set` would give back the model of
+/// `artifact`, without fitting one: the same headroom version, fit settings,
+/// held-out window and training-data fingerprint. `fingerprint` is
+/// [`training_fingerprint`] of `set` for the artifact's kind, computed once
+/// for all the models compared.
+///
+/// `headroom retrain` skips a kind when a registered model passes this
+/// check, since retraining would only fit that model again.
+///
+/// NOTE: `[model] scale_penalty` is not stored in the artifact, so a change
+/// of that setting alone is not seen here.
+///
+/// Fails when a `[model]` setting is invalid or the set has no held-out
+/// window that fits.
+pub fn retrains_to_same_model(
+    set: &TrainingSet,
+    fingerprint: &str,
+    artifact: &ModelArtifact,
+) -> Result<bool> {
+    if artifact.headroom_version != env!("CARGO_PKG_VERSION")
+        || artifact.training.fingerprint != fingerprint
+    {
+        return Ok(false);
+    }
+    let params = set.config().train_params()?;
+    let settings = params.settings(artifact.settings.l2_penalty, artifact.settings.threshold);
+    if settings != artifact.settings {
+        return Ok(false);
+    }
+    let window = holdout_window(set)?.map(|w| (w.first, w.last, set.config().refit));
+    let held_out = artifact
+        .held_out
+        .as_ref()
+        .map(|h| (h.first, h.last, h.refitted));
+    Ok(window == held_out)
+}
+
+/// Returns the training-data fingerprint ([`crate::Dataset::fingerprint`])
+/// that the model [`train_model`] saves for `kind` would carry, without
+/// fitting a model.
+///
+/// It builds the rows and inputs `train_model` fits its saved model on: every
+/// labelled row when `refit` is set or no month is held out, else the rows
+/// observed up to the held-out window's `train_until`.
+///
+/// Fails like [`train_model`] when the set or the held-out window is empty
+/// or the inputs cannot be fitted.
+pub fn training_fingerprint(set: &TrainingSet, kind: ModelKind) -> Result<String> {
+    let until = match holdout_window(set)? {
+        Some(window) if !set.config().refit => window.train_until,
+        _ => NaiveDate::MAX,
+    };
+    let rows = set.rows(kind, NaiveDate::MIN, until);
+    if rows.is_empty() {
+        return Err(empty_set());
+    }
+    let spec = set.fit_inputs(&rows)?;
+    Ok(set.dataset(kind, &spec, &rows)?.fingerprint())
+}
+
 /// Fits a model of `kind` on the rows observed on or before `until`: the
 /// input spec and profile are fitted on those rows, and the penalty and
 /// threshold chosen on time-ordered folds when the settings ask for it.
@@ -484,6 +544,55 @@ mod tests {
             trained.artifact.coefficients,
             trained.evaluated.as_ref().unwrap().coefficients
         );
+    }
+
+    #[test]
+    fn training_fingerprint_matches_saved_model() {
+        for refit in [true, false] {
+            let set = set_with(&ModelConfig { refit, ..config() });
+            let trained = train_model(&set, ModelKind::Churn).unwrap();
+            assert_eq!(
+                training_fingerprint(&set, ModelKind::Churn).unwrap(),
+                trained.artifact.training.fingerprint,
+                "refit = {refit}"
+            );
+        }
+    }
+
+    /// Checks `artifact` against `set` as `headroom retrain` does.
+    fn same_model(set: &TrainingSet, artifact: &ModelArtifact) -> bool {
+        let fingerprint = training_fingerprint(set, artifact.kind).unwrap();
+        retrains_to_same_model(set, &fingerprint, artifact).unwrap()
+    }
+
+    #[test]
+    fn retrain_on_same_set_gives_same_model() {
+        let set = set();
+        let trained = train_model(&set, ModelKind::Churn).unwrap();
+        assert!(same_model(&set, &trained.artifact));
+    }
+
+    #[test]
+    fn retrain_with_other_settings_or_rows_differs() {
+        let trained = train_model(&set(), ModelKind::Churn).unwrap();
+        let other_penalties = set_with(&ModelConfig {
+            penalties: vec![0.5],
+            ..config()
+        });
+        let longer_holdout = set_with(&ModelConfig {
+            holdout_months: 4,
+            ..config()
+        });
+        let h = history(300, 24, 8);
+        let other_rows =
+            TrainingSet::from_panel(&h.panel, &h.outcomes, h.history_end, &config()).unwrap();
+        for (case, set) in [
+            ("penalties", other_penalties),
+            ("holdout", longer_holdout),
+            ("rows", other_rows),
+        ] {
+            assert!(!same_model(&set, &trained.artifact), "{case}");
+        }
     }
 
     #[test]

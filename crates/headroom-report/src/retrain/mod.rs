@@ -10,6 +10,8 @@ mod summary;
 
 pub use decide::{Recorded, Verdict, WindowMetrics, decide, record};
 pub use error::RetrainError;
-pub use run::{KindRetrain, RetrainResult, compare_and_record, retrain_kind};
+pub use run::{
+    AlreadyTrained, KindRetrain, RetrainResult, already_trained, compare_and_record, retrain_kind,
+};
 pub use settings::RetrainSettings;
 pub use summary::{HeldOutMetrics, ModelSummary, held_out, summarize};

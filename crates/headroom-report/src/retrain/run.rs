@@ -7,13 +7,18 @@
 //! window began, so the window is out of sample for it. The champion is scored
 //! as it is. When its training rows reach into the window, it has seen some of
 //! those outcomes, which favors it, and the comparison records that.
+//!
+//! When the data and settings have not changed since a registered model was
+//! trained, retraining would fit that model again; `headroom retrain` checks
+//! that first with [`already_trained`] and skips the kind.
 
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use headroom_model::training::{
     HoldoutWindow, TrainedModel, TrainingSet, evaluate_model, holdout_window, metrics_summary,
-    train_model,
+    retrains_to_same_model, train_model, training_fingerprint,
 };
 use headroom_model::{ModelArtifact, ModelKind};
 use headroom_store::{ModelStatus, NewModel, Store};
@@ -52,6 +57,65 @@ pub struct KindRetrain {
     pub champion: Option<WindowMetrics>,
     /// The registry entries written.
     pub result: RetrainResult,
+}
+
+/// A registered model that a retrain would fit again: its training data and
+/// settings are those of the current set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlreadyTrained {
+    /// Churn or expansion.
+    pub kind: ModelKind,
+    /// The registered model's version.
+    pub version: String,
+    /// Its status in the registry.
+    pub status: ModelStatus,
+    /// Its training-data fingerprint (`sha256:<hex>`).
+    pub fingerprint: String,
+    /// First and last observation date of its training rows.
+    pub trained_on: (NaiveDate, NaiveDate),
+}
+
+/// Returns the registered model of `kind` that training on `set` would give
+/// back, checking the champion first. Such a model has the same
+/// training-data fingerprint, settings and held-out window. Returns `None`
+/// when every registered model differs.
+///
+/// Fails when the registry cannot be read, a setting is invalid or the set's
+/// inputs cannot be fitted. An unreadable artifact counts as different.
+pub fn already_trained(
+    set: &TrainingSet,
+    kind: ModelKind,
+    store: &Store,
+) -> Result<Option<AlreadyTrained>, RetrainError> {
+    let mut records = store.models(Some(store_kind(kind)))?;
+    if records.is_empty() {
+        return Ok(None);
+    }
+    records.sort_by_key(|r| r.status != ModelStatus::Champion);
+    let fingerprint =
+        training_fingerprint(set, kind).map_err(|source| model_error("train", kind, source))?;
+
+    for record in records {
+        let origin = PathBuf::from(format!("{}:{}", kind.name(), record.version));
+        let Ok(artifact) = ModelArtifact::from_json(&record.artifact_json, &origin) else {
+            continue;
+        };
+        let same = retrains_to_same_model(set, &fingerprint, &artifact)
+            .map_err(|source| model_error("train", kind, source))?;
+        if same {
+            return Ok(Some(AlreadyTrained {
+                kind,
+                version: record.version,
+                status: record.status,
+                fingerprint,
+                trained_on: (
+                    artifact.training.first_observation,
+                    artifact.training.last_observation,
+                ),
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// Trains a challenger of `kind` on `set`, compares it with the store's
@@ -94,7 +158,12 @@ pub fn compare_and_record(
     let evaluated = trained.evaluated.as_ref().unwrap_or(artifact);
     let version = artifact.version();
     let challenger = window_metrics(&version, evaluated, comparison, &window, false)?;
-    let champion = champion_metrics(store, kind, comparison, &window)?;
+    let champion = match read_champion(store, kind)? {
+        Some((version, artifact)) => {
+            Some(champion_metrics(&version, &artifact, comparison, &window)?)
+        }
+        None => None,
+    };
 
     if let Some(stored) = store.model(store_kind(kind), &version)? {
         return Ok(KindRetrain {
@@ -157,13 +226,12 @@ fn window_metrics(
     ))
 }
 
-/// Scores the store's champion of `kind` on the window; `None` without one.
-fn champion_metrics(
+/// Reads the store's champion of `kind`: its version and artifact; `None`
+/// without one.
+fn read_champion(
     store: &Store,
     kind: ModelKind,
-    set: &TrainingSet,
-    window: &HoldoutWindow,
-) -> Result<Option<WindowMetrics>, RetrainError> {
+) -> Result<Option<(String, ModelArtifact)>, RetrainError> {
     let Some(record) = store.champion(store_kind(kind))? else {
         return Ok(None);
     };
@@ -175,8 +243,18 @@ fn champion_metrics(
             source: Box::new(source),
         }
     })?;
+    Ok(Some((record.version, artifact)))
+}
+
+/// Scores the champion on the window.
+fn champion_metrics(
+    version: &str,
+    artifact: &ModelArtifact,
+    set: &TrainingSet,
+    window: &HoldoutWindow,
+) -> Result<WindowMetrics, RetrainError> {
     let trained_on_window = artifact.training.last_observation >= window.first;
-    window_metrics(&record.version, &artifact, set, window, trained_on_window).map(Some)
+    window_metrics(version, artifact, set, window, trained_on_window)
 }
 
 /// Writes the challenger's artifact as `PROJECT/models/<kind>-<version>.json`.

@@ -4,7 +4,8 @@
 //! Each criterion compares one number of the month with a watch level and,
 //! for some, a retrain level. The recommendation is the most severe action any
 //! criterion reaches: retrain when one reaches its retrain level, else watch
-//! when one reaches its watch level, else keep.
+//! when one reaches its watch level, else keep. A month without a single
+//! outcome matched with a score has nothing to judge and recommends nothing.
 
 use std::fmt;
 
@@ -16,12 +17,15 @@ use super::accuracy::KindReview;
 use super::drift::DriftReview;
 
 /// The rule as printed with every recommendation.
-pub const RULE: &str = "retrain when any criterion reaches its retrain level, else watch when any reaches its watch level, else keep";
+pub const RULE: &str = "retrain when any criterion reaches its retrain level, else watch when any reaches its watch level, else keep; a month without a matched account has nothing to judge";
 
 /// The action to take with the champions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
+    /// No outcome of the month was matched with a score, so the month gives
+    /// no evidence about the models.
+    NothingToJudge,
     /// The models hold up: nothing to do.
     Keep,
     /// Something moved: look again next month.
@@ -33,6 +37,7 @@ pub enum Action {
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Action::NothingToJudge => "nothing to judge",
             Action::Keep => "keep",
             Action::Watch => "watch",
             Action::Retrain => "retrain",
@@ -79,11 +84,22 @@ pub struct KindFacts<'a> {
 }
 
 /// Applies the criteria to the month's reviews.
+///
+/// Without a matched account the month has nothing to judge: the
+/// recommendation is [`Action::NothingToJudge`] with the sample-size
+/// criterion alone, whatever the champions and the drift.
 pub fn recommend(
     matched_accounts: usize,
     kinds: &[KindFacts<'_>],
     settings: &ReviewSettings,
 ) -> Recommendation {
+    if matched_accounts == 0 {
+        return Recommendation {
+            action: Action::NothingToJudge,
+            criteria: vec![sample_size(0, settings)],
+            rule: RULE.to_string(),
+        };
+    }
     let mut criteria = vec![sample_size(matched_accounts, settings)];
     for facts in kinds {
         let kind = facts.review.kind.name();
@@ -125,10 +141,15 @@ fn sample_size(matched: usize, settings: &ReviewSettings) -> Criterion {
         value: Some(matched as f64),
         watch_at: Some(settings.min_accounts as f64),
         retrain_at: None,
-        action: if enough { Action::Keep } else { Action::Watch },
-        detail: match enough {
-            true => format!("{matched} accounts matched with a snapshot"),
-            false => format!(
+        action: match (matched, enough) {
+            (0, _) => Action::NothingToJudge,
+            (_, true) => Action::Keep,
+            (_, false) => Action::Watch,
+        },
+        detail: match (matched, enough) {
+            (0, _) => "no outcome of the month is matched with a score snapshot, so nothing can be judged for this month".to_string(),
+            (_, true) => format!("{matched} accounts matched with a snapshot"),
+            (_, false) => format!(
                 "only {matched} accounts matched with a snapshot, fewer than {} to judge the month",
                 settings.min_accounts
             ),
@@ -469,6 +490,30 @@ mod tests {
     fn small_month_is_watch() {
         let month = review(19, 6, 0.80, 0.70, 0.82);
         assert_eq!(action(&month, None), Action::Watch);
+    }
+
+    #[test]
+    fn month_without_matches_has_nothing_to_judge() {
+        // No account matched, no champion and a drifted input: each would
+        // call for retraining in a judged month.
+        let month = review(0, 0, 0.5, 0.5, 0.82);
+        let drifted = drift(0.40);
+        let facts = [KindFacts {
+            review: &month,
+            champion: None,
+            drift: Some(&drifted),
+        }];
+        let recommendation = recommend(0, &facts, &ReviewSettings::default());
+        assert_eq!(recommendation.action, Action::NothingToJudge);
+        assert_eq!(recommendation.criteria.len(), 1);
+        let sample = &recommendation.criteria[0];
+        assert_eq!(sample.value, Some(0.0));
+        assert_eq!(sample.action, Action::NothingToJudge);
+        assert!(
+            sample.detail.contains("nothing can be judged"),
+            "{}",
+            sample.detail
+        );
     }
 
     #[test]

@@ -17,7 +17,8 @@ pub struct ReviewSettings {
     /// outcome predicted another horizon, so the outcome stays unmatched.
     pub max_snapshot_age_days: u32,
     /// Minimum number of matched accounts (default 20) for the month's
-    /// accuracy to count. Below it the recommendation is at least "watch".
+    /// accuracy to count. Below it the recommendation is at least "watch",
+    /// and with none at all it is "nothing to judge".
     pub min_accounts: usize,
     /// Minimum number of accounts of each class (default 5) for a ROC-AUC
     /// to be compared with the champion's held-out ROC-AUC.

@@ -645,14 +645,39 @@ fn outcome_words(outcomes: &[Outcome], date: chrono::NaiveDate) -> String {
     format!("{} on {date}", words(outcomes))
 }
 
-/// Lists the three strongest reasons in words.
+/// Lists the clauses of the three strongest distinct reasons in words, each
+/// clause once. The renewal window enters the models alone and in products
+/// with other inputs, so several reasons can end in the same renewal clause.
 fn reasons(reasons: &[Reason]) -> String {
-    reasons
-        .iter()
-        .take(3)
-        .map(|r| r.text.clone())
-        .collect::<Vec<_>>()
-        .join("; ")
+    let mut distinct_reasons: Vec<&str> = Vec::new();
+    let mut clauses: Vec<&str> = Vec::new();
+    for reason in reasons {
+        if distinct_reasons.len() == 3 {
+            break;
+        }
+        if distinct_reasons.contains(&reason.text.as_str()) {
+            continue;
+        }
+        distinct_reasons.push(&reason.text);
+        for clause in reason_clauses(&reason.text) {
+            if !clauses.contains(&clause) {
+                clauses.push(clause);
+            }
+        }
+    }
+    clauses.join("; ")
+}
+
+/// Splits the reason of a renewal-window product, written as "unused
+/// features, renewal within 180 days (...)" by `reasons::describe_input`,
+/// into its two clauses; other reasons are one clause.
+fn reason_clauses(text: &str) -> Vec<&str> {
+    for marker in [", renewal within ", ", no renewal within "] {
+        if let Some(at) = text.find(marker) {
+            return vec![&text[..at], &text[at + ", ".len()..]];
+        }
+    }
+    vec![text]
 }
 
 /// Formats a number with `decimals` places; empty when absent.
@@ -683,4 +708,61 @@ fn percent(value: Option<f64>) -> String {
 /// Formats an amount with thousands separators and no decimals.
 fn money(amount: f64) -> String {
     headroom_data::report::group(amount.round().max(0.0) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(feature: &str, contribution: f64, text: &str) -> Reason {
+        Reason {
+            feature: feature.to_string(),
+            contribution,
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn reasons_lists_each_clause_once() {
+        // Reasons as a review of 2026-10 read them from a July snapshot:
+        // three products of the renewal window, the second twice.
+        let renewal = "renewal within 180 days (in 92 days, on 2026-10-31)";
+        let stored = [
+            reason(
+                "window*unused",
+                0.9,
+                &format!("5 entitled features never used, {renewal}"),
+            ),
+            reason(
+                "window*drawdown",
+                0.7,
+                &format!("active users 100% below its 12-month peak, {renewal}"),
+            ),
+            reason(
+                "window*drawdown_3m",
+                0.6,
+                &format!("active users 100% below its 12-month peak, {renewal}"),
+            ),
+            reason("window", 0.5, renewal),
+            reason("tenure_months", 0.2, "customer for 8 months"),
+        ];
+        assert_eq!(
+            reasons(&stored),
+            format!(
+                "5 entitled features never used; {renewal}; active users 100% below its 12-month peak"
+            )
+        );
+    }
+
+    #[test]
+    fn reason_clauses_split_only_renewal_products() {
+        assert_eq!(
+            reason_clauses("an smb account, no renewal within 90 days"),
+            ["an smb account", "no renewal within 90 days"]
+        );
+        assert_eq!(
+            reason_clauses("contract ended, renewal not on record"),
+            ["contract ended, renewal not on record"]
+        );
+    }
 }
