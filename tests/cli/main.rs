@@ -3,6 +3,7 @@
 mod data;
 mod features;
 mod feedback;
+mod inputs;
 mod score;
 mod store;
 
