@@ -6,7 +6,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
+use headroom_data::Tables;
 use headroom_store::Store;
 
 use super::headroom;
@@ -17,6 +20,14 @@ fn stdout_of(output: &std::process::Output) -> String {
 
 fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The month ends of the usage in [`write_exports`]: April to September 2026.
@@ -82,6 +93,20 @@ fn run_in(project: &Path, args: &[&str]) -> std::process::Output {
         .arg(project)
         .output()
         .unwrap()
+}
+
+fn account_ids(project: &Path) -> Vec<String> {
+    let tables = Tables::read_project(project).unwrap();
+    tables
+        .accounts
+        .column("account_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect()
 }
 
 // The usage of the fixture ends on 2026-09-30. As of 2026-10-31 (a month end)
@@ -157,4 +182,84 @@ fn features_panel_ending_in_last_usage_month_passes() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     // A header and 4 accounts at 2 month ends.
     assert_eq!(stdout_of(&output).lines().count(), 1 + 4 * 2);
+}
+
+/// Waits until `path` contains `text`, for at most `limit`.
+fn wait_for_text(path: &Path, text: &str, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if fs::read_to_string(path).is_ok_and(|t| t.contains(text)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
+
+#[test]
+fn concurrent_import_fails_fast_naming_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    let small = dir.path().join("small");
+    write_exports(&small, &["B1", "B2"]);
+
+    // The bundled sample takes seconds to validate, long enough for the
+    // second import to start while the first holds the lock.
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .arg("import")
+        .arg(workspace_root().join("data/sample"))
+        .arg("--out")
+        .arg(&project)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lock = project.join("import.lock");
+    let holder = format!("process {} (headroom import ", first.id());
+    assert!(
+        wait_for_text(&lock, &holder, Duration::from_secs(60)),
+        "the first import never took the lock"
+    );
+
+    let second = import(&small, &project, &[]);
+    let first_running = first.try_wait().unwrap().is_none();
+    let first_status = first.wait().unwrap();
+
+    let stderr = stderr_of(&second);
+    assert!(
+        first_running,
+        "the first import ended before the second ran"
+    );
+    assert!(!second.status.success());
+    assert!(
+        stderr.contains(&format!(
+            "another import into this project is running: {} is held by {holder}",
+            lock.display()
+        )),
+        "{stderr}"
+    );
+    assert!(first_status.success());
+    // The project holds the first import whole: the sample's 2,000 accounts.
+    let ids = account_ids(&project);
+    assert_eq!(ids.len(), 2000);
+    assert!(!ids.iter().any(|id| id.starts_with('B')));
+    let leftovers: Vec<String> = fs::read_dir(&project)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".tables"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn import_after_finished_import_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+    let other = dir.path().join("other");
+    write_exports(&other, &["A1", "A2", "A3", "A4", "A5"]);
+
+    let output = import(&other, &project, &[]);
+
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(account_ids(&project), ["A1", "A2", "A3", "A4", "A5"]);
 }

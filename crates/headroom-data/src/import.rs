@@ -18,7 +18,8 @@ use crate::read::{self, FileFormat};
 use crate::report::{
     Check, Issue, Location, ROW_MARK, ROW_SEP, Report, Severity, TableSummary, group,
 };
-use crate::tables::{META_FILE, Tables, TablesMeta};
+use crate::lock::ImportLock;
+use crate::tables::{META_FILE, Tables, TablesMeta, remove_stale_staging};
 
 /// Tables read from a folder, with everything validation found.
 #[derive(Debug)]
@@ -124,17 +125,18 @@ fn contract_meta(dir: &Path, mapping: &Mapping) -> Result<Option<Mapping>, DataE
     Ok(Some(with_meta))
 }
 
-/// Loads, validates and writes the normalized tables into `PROJECT/tables/`.
+/// Loads, validates and writes the normalized tables into `PROJECT/tables/`,
+/// holding the project's [`ImportLock`] throughout.
 ///
-/// Fails with [`DataError::Invalid`] when the input has errors (nothing is
+/// Fails with [`DataError::ProjectLocked`] when another import holds the
+/// lock, with [`DataError::Invalid`] when the input has errors (no tables are
 /// written), or when writing fails (the previous tables stay in place).
 pub fn import(dir: &Path, mapping: &Mapping, project: &Path) -> Result<Report, DataError> {
+    let lock = ImportLock::acquire(project, &format!("importing {}", dir.display()))?;
     let (tables, report) = load(dir, mapping)?.into_checked()?;
-    std::fs::create_dir_all(project).map_err(|source| DataError::Io {
-        path: project.to_path_buf(),
-        source,
-    })?;
+    remove_stale_staging(project)?;
     tables.write_project(project)?;
+    drop(lock);
     Ok(report)
 }
 

@@ -8,7 +8,8 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
 use headroom_data::mapping::CurrencySpec;
-use headroom_data::{ProjectConfig, import};
+use headroom_data::tables::remove_stale_staging;
+use headroom_data::{ImportLock, Loaded, ProjectConfig};
 
 use super::validate::read_mapping;
 
@@ -20,6 +21,9 @@ use super::validate::read_mapping;
 /// latest exports; outcomes recorded with `headroom outcomes` stay in the
 /// store. The reporting currency comes from the mapping's [currency]
 /// section, else from the project's headroom.toml.
+///
+/// One import writes a project at a time: a second one started meanwhile
+/// stops at once, naming PROJECT/import.lock and the process that holds it.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Folder with the exports: CSV or Parquet files, or folders of part files.
@@ -51,8 +55,17 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     if mapping.currency.is_none() {
         mapping.currency = project_currency(&args.out)?;
     }
-    let report = import(&args.dir, &mapping, &args.out)
+    let purpose = format!("headroom import {}", args.dir.display());
+    let lock = ImportLock::acquire(&args.out, &purpose)
         .with_context(|| format!("failed to import {}", args.dir.display()))?;
+    let (tables, report) = headroom_data::load(&args.dir, &mapping)
+        .and_then(Loaded::into_checked)
+        .with_context(|| format!("failed to import {}", args.dir.display()))?;
+    remove_stale_staging(&args.out)?;
+    tables
+        .write_project(&args.out)
+        .with_context(|| format!("failed to import {}", args.dir.display()))?;
+    drop(lock);
 
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(report.render().as_bytes())?;
