@@ -263,3 +263,59 @@ fn import_after_finished_import_succeeds() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(account_ids(&project), ["A1", "A2", "A3", "A4", "A5"]);
 }
+
+/// Imports A1 to A4, initializes the store and scores once, so that the
+/// store holds a snapshot of those 4 accounts.
+fn project_with_snapshot(root: &Path) -> PathBuf {
+    let project = imported_project(root);
+    let output = run_in(&project, &["score", "--as-of", "2026-09-30"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    project
+}
+
+#[test]
+fn import_rejects_other_portfolio() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project_with_snapshot(dir.path());
+    let other = dir.path().join("other");
+    write_exports(&other, &["X1", "X2", "X3", "A1"]);
+
+    let output = import(&other, &project, &[]);
+
+    let stderr = stderr_of(&output);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("the new accounts table shares 1 of its 4 account ids with the 4 accounts known to this project (its tables, 1 score snapshot(s) and its outcome ledger), so the store would mix two portfolios"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pass --replace-portfolio"), "{stderr}");
+    assert_eq!(account_ids(&project), ["A1", "A2", "A3", "A4"]);
+}
+
+#[test]
+fn import_replace_portfolio_flag_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project_with_snapshot(dir.path());
+    let other = dir.path().join("other");
+    write_exports(&other, &["X1", "X2", "X3", "A1"]);
+
+    let output = import(&other, &project, &["--replace-portfolio"]);
+
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(account_ids(&project), ["X1", "X2", "X3", "A1"]);
+}
+
+#[test]
+fn import_keeps_same_portfolio_growing() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project_with_snapshot(dir.path());
+    let grown = dir.path().join("grown");
+    // 2 of the 4 known accounts stay and 6 are new: half of the smaller set
+    // (4 known) is shared, which is not under half.
+    write_exports(&grown, &["A1", "A2", "N1", "N2", "N3", "N4", "N5", "N6"]);
+
+    let output = import(&grown, &project, &[]);
+
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(account_ids(&project).len(), 8);
+}

@@ -11,6 +11,7 @@ use headroom_data::mapping::CurrencySpec;
 use headroom_data::tables::remove_stale_staging;
 use headroom_data::{ImportLock, Loaded, ProjectConfig};
 
+use super::portfolio;
 use super::validate::read_mapping;
 
 /// Validate a folder of exports and write the normalized tables into a project.
@@ -24,6 +25,10 @@ use super::validate::read_mapping;
 ///
 /// One import writes a project at a time: a second one started meanwhile
 /// stops at once, naming PROJECT/import.lock and the process that holds it.
+/// When the store already contains score snapshots or recorded outcomes, the
+/// import is rejected if the new accounts share fewer than half of the
+/// accounts known to the project (the smaller set counts), because the store
+/// would then mix two portfolios; use a new project for another portfolio.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Folder with the exports: CSV or Parquet files, or folders of part files.
@@ -46,6 +51,13 @@ pub struct ImportArgs {
     /// `snapshot_date` in the mapping.
     #[arg(long, value_name = "DATE")]
     pub snapshot_date: Option<NaiveDate>,
+
+    /// Import even though the new accounts share fewer than half of the
+    /// accounts known to the project's store. The stored snapshots and
+    /// outcomes stay, so only use it when the account ids were renamed or the
+    /// old portfolio's records may stay beside the new one.
+    #[arg(long)]
+    pub replace_portfolio: bool,
 }
 
 /// Runs `headroom import`: prints the validation report on stdout and writes
@@ -61,6 +73,10 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     let (tables, report) = headroom_data::load(&args.dir, &mapping)
         .and_then(Loaded::into_checked)
         .with_context(|| format!("failed to import {}", args.dir.display()))?;
+    if !args.replace_portfolio {
+        portfolio::check(&args.out, &tables)
+            .with_context(|| format!("failed to import {}", args.dir.display()))?;
+    }
     remove_stale_staging(&args.out)?;
     tables
         .write_project(&args.out)
