@@ -264,6 +264,63 @@ fn import_after_finished_import_succeeds() {
     assert_eq!(account_ids(&project), ["A1", "A2", "A3", "A4", "A5"]);
 }
 
+#[test]
+fn init_force_keeps_config_when_store_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    let init = || {
+        headroom()
+            .arg("init")
+            .arg("--force")
+            .arg(&project)
+            .output()
+            .unwrap()
+    };
+    assert!(init().status.success());
+    let config = project.join("headroom.toml");
+    let edited = "# edited by hand\n[review]\n";
+    fs::write(&config, edited).unwrap();
+
+    let store = Store::open(Store::project_dir(&project)).unwrap();
+    let output = init();
+    store.close().unwrap();
+
+    let stderr = stderr_of(&output);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("is in use by another headroom process"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read_to_string(&config).unwrap(), edited);
+    let entries: Vec<String> = fs::read_dir(&project)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !entries.iter().any(|name| name.contains("partial")),
+        "{entries:?}"
+    );
+}
+
+#[test]
+fn init_force_replaces_config_when_store_free() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    headroom().arg("init").arg(&project).assert().success();
+    let config = project.join("headroom.toml");
+    let template = fs::read_to_string(&config).unwrap();
+    fs::write(&config, "# edited by hand\n").unwrap();
+
+    headroom()
+        .arg("init")
+        .arg("--force")
+        .arg(&project)
+        .assert()
+        .success();
+
+    assert_eq!(fs::read_to_string(&config).unwrap(), template);
+}
+
 /// Imports A1 to A4, initializes the store and scores once, so that the
 /// store holds a snapshot of those 4 accounts.
 fn project_with_snapshot(root: &Path) -> PathBuf {
