@@ -376,3 +376,58 @@ fn import_keeps_same_portfolio_growing() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(account_ids(&project).len(), 8);
 }
+
+/// Writes exports of A1 and A2 with usage through 2026-09 into `root/NAME`,
+/// then replaces or adds the files in `files` (name, bytes).
+fn exports_with(root: &Path, name: &str, files: &[(&str, &[u8])]) -> PathBuf {
+    let dir = root.join(name);
+    write_exports(&dir, &["A1", "A2"]);
+    for (file, bytes) in files {
+        fs::write(dir.join(file), bytes).unwrap();
+    }
+    dir
+}
+
+/// Runs `headroom validate` and returns its exit success and stdout.
+fn validate(dir: &Path) -> (bool, String) {
+    let output = headroom().arg("validate").arg(dir).output().unwrap();
+    (output.status.success(), stdout_of(&output))
+}
+
+/// The error and hint lines `validate` prints for one issue.
+fn issue_lines(stdout: &str, prefix: &str) -> Vec<String> {
+    let lines: Vec<&str> = stdout.lines().collect();
+    let found: Vec<usize> = (0..lines.len())
+        .filter(|i| lines[*i].starts_with(prefix))
+        .collect();
+    found
+        .iter()
+        .flat_map(|i| {
+            lines[*i..(*i + 2).min(lines.len())]
+                .iter()
+                .map(|l| l.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn validate_reports_invalid_date_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let contracts = "contract_id,account_id,start_date,end_date,arr,currency\nCA1,A1,2026-13-01,2026-12-31,12000,USD\nCA2,A2,2026-01-01,2026-12-31,12000,USD\n";
+    let exports = exports_with(
+        dir.path(),
+        "bad-date",
+        &[("contracts.csv", contracts.as_bytes())],
+    );
+
+    let (success, stdout) = validate(&exports);
+
+    assert!(!success);
+    assert_eq!(
+        issue_lines(&stdout, "error: ").join("\n"),
+        format!(
+            "error: {}:2: column \"start_date\": not a date in the format YYYY-MM-DD: \"2026-13-01\"\n  hint: write the date as YYYY-MM-DD, or change `date_format` in the mapping",
+            exports.join("contracts.csv").display()
+        )
+    );
+}
