@@ -411,6 +411,26 @@ fn issue_lines(stdout: &str, prefix: &str) -> Vec<String> {
 }
 
 #[test]
+fn validate_warns_when_one_cell_decides_date_order() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two cells read either way and one only day first: all three are read
+    // day first, so the first undecided cell (line 2) is reported.
+    let usage = "account_id,date,metric,value\nA1,01/02/2026,active_users,3\nA2,02/03/2026,active_users,4\nA2,13/03/2026,active_users,4\n";
+    let exports = exports_with(dir.path(), "order", &[("usage.csv", usage.as_bytes())]);
+
+    let (success, stdout) = validate(&exports);
+
+    assert!(success, "{stdout}");
+    assert_eq!(
+        issue_lines(&stdout, "warning: ").join("\n"),
+        format!(
+            "warning: {}:2: column \"date\": 2 date(s) that could be either order, this one among them, are read as DD/MM/YYYY only because 1 date(s) such as \"13/03/2026\" (line 4) cannot be read the other way: \"01/02/2026\"\n  hint: check \"13/03/2026\" and correct it if it is a typo, then set date_format in the mapping: \"%d/%m/%Y\" for day first, \"%m/%d/%Y\" for month first",
+            exports.join("usage.csv").display()
+        )
+    );
+}
+
+#[test]
 fn validate_reports_invalid_date_once() {
     let dir = tempfile::tempdir().unwrap();
     let contracts = "contract_id,account_id,start_date,end_date,arr,currency\nCA1,A1,2026-13-01,2026-12-31,12000,USD\nCA2,A2,2026-01-01,2026-12-31,12000,USD\n";
