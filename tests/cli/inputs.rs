@@ -411,6 +411,33 @@ fn issue_lines(stdout: &str, prefix: &str) -> Vec<String> {
 }
 
 #[test]
+fn validate_rejects_far_future_usage_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut usage = fs::read_to_string({
+        let probe = exports_with(dir.path(), "probe", &[]);
+        probe.join("usage.csv")
+    })
+    .unwrap();
+    usage.push_str("A2,2099-01-31,active_users,4\n");
+    let exports = exports_with(dir.path(), "future", &[("usage.csv", usage.as_bytes())]);
+
+    let (success, stdout) = validate(&exports);
+
+    // The header, 6 months of A1 and 6 of A2: the added row is on line 14.
+    assert!(!success);
+    let errors = issue_lines(&stdout, "error: ");
+    assert_eq!(errors.len(), 2, "{stdout}");
+    assert!(
+        errors[0].starts_with(&format!(
+            "error: {}:14: column \"date\": usage date after the end of the current month (",
+            exports.join("usage.csv").display()
+        )),
+        "{stdout}"
+    );
+    assert!(errors[0].ends_with("): \"2099-01-31\""), "{stdout}");
+}
+
+#[test]
 fn validate_warns_when_one_cell_decides_date_order() {
     let dir = tempfile::tempdir().unwrap();
     // Two cells read either way and one only day first: all three are read
