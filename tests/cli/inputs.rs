@@ -411,6 +411,58 @@ fn issue_lines(stdout: &str, prefix: &str) -> Vec<String> {
 }
 
 #[test]
+fn validate_names_unreadable_file_kinds() {
+    let dir = tempfile::tempdir().unwrap();
+    let latin1: &[u8] = b"account_id,name,customer_since,segment\nA1,Caf\xe9 Ltd,2024-01-01,smb\n";
+    // "id\n" in UTF-16, little-endian, after its byte order mark.
+    let utf16: &[u8] = &[0xFF, 0xFE, b'i', 0, b'd', 0, b'\n', 0];
+    let parquet = {
+        let source = exports_with(dir.path(), "source", &[]);
+        let project = dir.path().join("parquet-project");
+        assert!(import(&source, &project, &[]).status.success());
+        fs::read(project.join("tables/accounts.parquet")).unwrap()
+    };
+    let cases: [(&str, &[u8], String); 4] = [
+        (
+            "empty",
+            b"",
+            "error: {dir}/accounts.csv: the file is empty\n  hint: export the table again with its header line and rows, or remove the file".to_string(),
+        ),
+        (
+            "latin1",
+            latin1,
+            // "account_id,name,customer_since,segment\n" is 39 bytes and
+            // "A1,Caf" 6 more: the byte 0xE9 is at offset 45, on line 2.
+            "error: {dir}/accounts.csv:2: the file is not UTF-8: the byte at offset 45 is not valid UTF-8, as in a Latin-1 or Windows-1252 export: \"0xE9\"\n  hint: save the file as UTF-8 (in Excel: CSV UTF-8, or iconv -f WINDOWS-1252 -t UTF-8), then validate again".to_string(),
+        ),
+        (
+            "utf16",
+            utf16,
+            "error: {dir}/accounts.csv: the file is UTF-16 text (little-endian, it starts with a byte order mark), not UTF-8\n  hint: save the file as UTF-8 (in Excel: CSV UTF-8, or iconv -f UTF-16 -t UTF-8), then validate again".to_string(),
+        ),
+        (
+            "parquet",
+            &parquet,
+            "error: {dir}/accounts.csv: the file is a Parquet file (it starts with PAR1), not CSV text\n  hint: rename the file to accounts.parquet".to_string(),
+        ),
+    ];
+
+    for (name, bytes, expected) in cases {
+        let exports = exports_with(dir.path(), name, &[("accounts.csv", bytes)]);
+
+        let (success, stdout) = validate(&exports);
+
+        let expected = expected.replace("{dir}", &exports.display().to_string());
+        assert!(!success, "{name}: validate passed");
+        assert_eq!(
+            issue_lines(&stdout, "error: ").join("\n"),
+            expected,
+            "{name}: {stdout}"
+        );
+    }
+}
+
+#[test]
 fn validate_rejects_far_future_usage_date() {
     let dir = tempfile::tempdir().unwrap();
     let mut usage = fs::read_to_string({
@@ -475,6 +527,30 @@ fn validate_reports_invalid_date_once() {
         format!(
             "error: {}:2: column \"start_date\": not a date in the format YYYY-MM-DD: \"2026-13-01\"\n  hint: write the date as YYYY-MM-DD, or change `date_format` in the mapping",
             exports.join("contracts.csv").display()
+        )
+    );
+}
+
+#[test]
+fn validate_rejects_csv_beside_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = exports_with(dir.path(), "source", &[]);
+    let project = dir.path().join("project");
+    assert!(import(&source, &project, &[]).status.success());
+    let usage = fs::read(project.join("tables/usage.parquet")).unwrap();
+    let exports = exports_with(dir.path(), "both", &[("usage.parquet", &usage)]);
+
+    let (success, stdout) = validate(&exports);
+
+    let shown = |name: &str| exports.join(name).display().to_string();
+    assert!(!success);
+    assert_eq!(
+        issue_lines(&stdout, "error: ").join("\n"),
+        format!(
+            "error: {}: 2 sources named usage: {} and {}; a table is read from one\n  hint: move the ones not to import out of the folder, or give the file name with its extension in a mapping, such as file = \"usage.csv\"",
+            shown("usage"),
+            shown("usage.csv"),
+            shown("usage.parquet")
         )
     );
 }
