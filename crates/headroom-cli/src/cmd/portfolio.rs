@@ -3,12 +3,14 @@
 //! accounts of a new import must be mostly the accounts known to the project.
 
 use std::collections::BTreeSet;
+use std::fs::File;
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use headroom_data::Tables;
 use headroom_data::tables::TABLES_DIR;
 use headroom_store::{Store, StoreError};
+use polars::prelude::{DataFrame, ParquetReader, SerReader};
 
 /// The accounts known to a project and the accounts of a new import.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,11 +77,8 @@ pub fn check(project: &Path, tables: &Tables) -> anyhow::Result<()> {
         }
     }
     store.close()?;
-    if project.join(TABLES_DIR).is_dir() {
-        let current = Tables::read_project(project)?;
-        known.extend(account_ids(&current)?);
-    }
-    let new = account_ids(tables)?;
+    known.extend(current_account_ids(project)?);
+    let new = account_ids(&tables.accounts)?;
 
     let overlap = Overlap::of(&known, &new);
     tracing::debug!(?overlap, "compared the new accounts with the project's");
@@ -95,10 +94,25 @@ pub fn check(project: &Path, tables: &Tables) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Returns the account ids of the accounts table.
-fn account_ids(tables: &Tables) -> anyhow::Result<BTreeSet<String>> {
-    let ids = tables
-        .accounts
+/// Reads the account ids of the project's current accounts table, and only
+/// that column, so that a large usage table is not read for the check. A
+/// project without tables gives none.
+fn current_account_ids(project: &Path) -> anyhow::Result<BTreeSet<String>> {
+    let path = project.join(TABLES_DIR).join("accounts.parquet");
+    if !path.is_file() {
+        return Ok(BTreeSet::new());
+    }
+    let file = File::open(&path).with_context(|| format!("failed to open {}", path.display()))?;
+    let accounts = ParquetReader::new(file)
+        .with_columns(Some(vec!["account_id".to_string()]))
+        .finish()
+        .with_context(|| format!("failed to read {}", path.display()))?;
+    account_ids(&accounts)
+}
+
+/// Returns the account ids of an accounts table.
+fn account_ids(accounts: &DataFrame) -> anyhow::Result<BTreeSet<String>> {
+    let ids = accounts
         .column("account_id")
         .context("the accounts table has no account_id column")?
         .str()
