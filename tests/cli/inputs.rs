@@ -265,6 +265,24 @@ fn import_after_finished_import_succeeds() {
 }
 
 #[test]
+fn failed_import_leaves_no_new_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().join("exports");
+    write_exports(&exports, &["A1", "A2"]);
+    fs::write(exports.join("accounts.csv"), "").unwrap();
+    let project = dir.path().join("project");
+
+    let output = import(&exports, &project, &[]);
+
+    assert!(!output.status.success());
+    assert!(
+        !project.exists(),
+        "the failed import left {}",
+        project.display()
+    );
+}
+
+#[test]
 fn init_force_keeps_config_when_store_in_use() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("project");

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use clap::Args;
 use headroom_data::mapping::CurrencySpec;
 use headroom_data::tables::remove_stale_staging;
-use headroom_data::{ImportLock, Loaded, ProjectConfig};
+use headroom_data::{ImportLock, Loaded, Mapping, ProjectConfig, Report};
 
 use super::portfolio;
 use super::validate::read_mapping;
@@ -67,21 +67,21 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     if mapping.currency.is_none() {
         mapping.currency = project_currency(&args.out)?;
     }
+    let created = !args.out.exists();
     let purpose = format!("headroom import {}", args.dir.display());
     let lock = ImportLock::acquire(&args.out, &purpose)
         .with_context(|| format!("failed to import {}", args.dir.display()))?;
-    let (tables, report) = headroom_data::load(&args.dir, &mapping)
-        .and_then(Loaded::into_checked)
-        .with_context(|| format!("failed to import {}", args.dir.display()))?;
-    if !args.replace_portfolio {
-        portfolio::check(&args.out, &tables)
-            .with_context(|| format!("failed to import {}", args.dir.display()))?;
+    let written = write_tables(args, &mapping);
+    if written.is_err() && created {
+        // A failed import into a new folder leaves no folder behind. Only
+        // the lock file is in it, and `remove_dir` keeps a folder that is
+        // not empty.
+        let lock_path = lock.path().to_path_buf();
+        drop(lock);
+        let _ = std::fs::remove_file(&lock_path);
+        let _ = std::fs::remove_dir(&args.out);
     }
-    remove_stale_staging(&args.out)?;
-    tables
-        .write_project(&args.out)
-        .with_context(|| format!("failed to import {}", args.dir.display()))?;
-    drop(lock);
+    let report = written?;
 
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(report.render().as_bytes())?;
@@ -92,6 +92,21 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     )?;
     stdout.flush()?;
     Ok(())
+}
+
+/// Validates the exports and, when they have no errors and pass the portfolio
+/// check, writes the tables. The caller holds the import lock.
+fn write_tables(args: &ImportArgs, mapping: &Mapping) -> anyhow::Result<Report> {
+    let failed = || format!("failed to import {}", args.dir.display());
+    let (tables, report) = headroom_data::load(&args.dir, mapping)
+        .and_then(Loaded::into_checked)
+        .with_context(failed)?;
+    if !args.replace_portfolio {
+        portfolio::check(&args.out, &tables).with_context(failed)?;
+    }
+    remove_stale_staging(&args.out)?;
+    tables.write_project(&args.out).with_context(failed)?;
+    Ok(report)
 }
 
 /// Reads the `[currency]` section of the project's headroom.toml, which
