@@ -26,9 +26,10 @@ use super::validate::read_mapping;
 /// One import writes a project at a time: a second one started meanwhile
 /// stops at once, naming PROJECT/import.lock and the process that holds it.
 /// When the store already contains score snapshots or recorded outcomes, the
-/// import is rejected if the new accounts share fewer than half of the
-/// accounts known to the project (the smaller set counts), because the store
-/// would then mix two portfolios; use a new project for another portfolio.
+/// new accounts must share at least half of the accounts known to the
+/// project (half of the smaller set). Otherwise the import is rejected,
+/// because the store would mix two portfolios: use a new project for
+/// another portfolio.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Folder with the exports: CSV or Parquet files, or folders of part files.
@@ -53,7 +54,7 @@ pub struct ImportArgs {
     pub snapshot_date: Option<NaiveDate>,
 
     /// Import even though the new accounts share fewer than half of the
-    /// accounts known to the project's store. The stored snapshots and
+    /// accounts known to the project. The stored snapshots and
     /// outcomes stay, so only use it when the account ids were renamed or the
     /// old portfolio's records may stay beside the new one.
     #[arg(long)]
