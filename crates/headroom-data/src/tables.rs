@@ -175,9 +175,19 @@ impl Tables {
         if dir.exists() {
             std::fs::rename(&dir, &retired).map_err(io_error(&dir))?;
         }
-        std::fs::rename(&staging, &dir).map_err(io_error(&dir))?;
-        if retired.exists() {
-            std::fs::remove_dir_all(&retired).map_err(io_error(&retired))?;
+        if let Err(err) = std::fs::rename(&staging, &dir) {
+            // Put the previous tables back, so a failed write leaves them.
+            if retired.exists() {
+                let _ = std::fs::rename(&retired, &dir);
+            }
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(io_error(&dir)(err));
+        }
+        if retired.exists()
+            && let Err(err) = std::fs::remove_dir_all(&retired)
+        {
+            // The new tables are in place; the next import removes the rest.
+            tracing::warn!(path = %retired.display(), %err, "failed to remove the replaced tables");
         }
         Ok(())
     }
