@@ -225,7 +225,18 @@ fn features_rejects_bad_config_key() {
 #[test]
 fn features_reads_grace_from_config() {
     let dir = tempfile::tempdir().unwrap();
-    project(dir.path(), "USD");
+    // Features as of 2023-07-10 read June 2023, so the project needs usage
+    // up to then: a1 uses 7 seats in June.
+    let mut with_june = tables("USD");
+    let june = df!(
+        "account_id" => ["a1"],
+        "date" => [day(2023, 6, 30)],
+        "metric" => ["active_users"],
+        "value" => [7.0],
+    )
+    .unwrap();
+    with_june.usage = with_june.usage.vstack(&june).unwrap();
+    with_june.write_project(dir.path()).unwrap();
     // a2's contract ended 2023-06-30; 2023-07-10 is 10 days later.
     let run = |config: &str| {
         std::fs::write(dir.path().join("headroom.toml"), config).unwrap();

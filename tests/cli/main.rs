@@ -4,6 +4,7 @@ mod data;
 mod features;
 mod feedback;
 mod help;
+mod inputs;
 mod mapping_hint;
 mod score;
 mod store;

@@ -92,6 +92,9 @@ pub(crate) struct Loader<'a> {
     /// unreadable); references into them are not checked, because every row
     /// would be reported.
     pub failed: BTreeSet<TableKind>,
+    /// Cells already reported as unreadable, as (file index, 0-based row,
+    /// contract column), so that the blank they leave is not reported again.
+    pub failed_cells: HashSet<(u32, usize, &'static str)>,
     lookups: HashMap<String, HashMap<String, LookupRow>>,
 }
 
@@ -108,6 +111,7 @@ impl<'a> Loader<'a> {
             unreadable: HashSet::new(),
             contract_currency: None,
             failed: BTreeSet::new(),
+            failed_cells: HashSet::new(),
             lookups: HashMap::new(),
         }
     }
@@ -336,6 +340,10 @@ impl<'a> Loader<'a> {
                 .get("currency")
                 .map(|(s, _)| s.str().expect("currency is text").clone());
             let column = self.column_values(ctx, spec, df, &rows, currencies.as_ref());
+            for position in &column.1 {
+                let row = rows.get(*position).unwrap_or(0) as usize;
+                self.failed_cells.insert((ctx.file_index, row, spec.name));
+            }
             parsed.insert(spec.name, column);
         }
 

@@ -117,7 +117,11 @@ pub(crate) fn run(
     above_limits(frames, report);
     clock.lap("usage above limits");
     placeholder_dates(frames, report);
-    clock.lap("placeholder dates");
+    // Tomorrow in UTC is today somewhere, so an export dated on the first day
+    // of a month in a time zone ahead of UTC still passes.
+    let latest_today = chrono::Utc::now().date_naive() + chrono::Days::new(1);
+    future_usage(frames, files, latest_today, report);
+    clock.lap("placeholder and future dates");
 }
 
 /// Logs the time of each step at debug level.
@@ -806,4 +810,42 @@ fn placeholder_dates(frames: &Frames, report: &mut Report) {
             );
         }
     }
+}
+
+/// Reports usage rows dated after the end of the month of `today`. The latest
+/// usage date becomes the default scoring date, so a single mistyped year
+/// (2099 for 2026) would otherwise move it decades ahead and count every month
+/// up to it as zero usage. Dates later in the current month pass, because
+/// monthly exports often date a month's row on its last day.
+fn future_usage(frames: &Frames, files: &Files, today: chrono::NaiveDate, report: &mut Report) {
+    let limit = month_end(today);
+    let rows = frames[&TableKind::Usage]
+        .clone()
+        .lazy()
+        .filter(col("date").gt(lit(crate::cell::epoch_days(limit)).cast(DataType::Date)))
+        .sort([FILE_COL, ROW_COL], SortMultipleOptions::default());
+    push_hits(report, files, hits(rows, &["date"]), |hit| {
+        let value = hit.values[0].clone().unwrap_or_default();
+        Issue::new(
+            Severity::Error,
+            Check::FutureDate,
+            format!("usage date after the end of the current month ({limit})"),
+        )
+        .table(TableKind::Usage)
+        .column("date")
+        .value(value)
+        .hint("correct the date: usage cannot be measured in a later month, and the latest usage date becomes the default scoring date")
+    });
+}
+
+/// Returns the last day of the month of `date`.
+fn month_end(date: chrono::NaiveDate) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let (year, month) = match date.month() {
+        12 => (date.year() + 1, 1),
+        month => (date.year(), month + 1),
+    };
+    chrono::NaiveDate::from_ymd_opt(year, month, 1)
+        .and_then(|first| first.pred_opt())
+        .expect("the month after a valid date has a first day")
 }

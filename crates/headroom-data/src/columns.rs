@@ -17,7 +17,7 @@ use crate::cell::{
 };
 use crate::contract::{ColumnKind, ColumnSpec, TableKind};
 use crate::mapping::{CellFormats, MoneyUnit};
-use crate::report::{Check, Issue, Location, Report, Severity, row_mark};
+use crate::report::{Check, Issue, Location, Report, Severity, group, row_mark};
 use crate::value_map::{MapTarget, value_map_hint};
 
 /// Everything needed to parse one source column into a contract column.
@@ -433,16 +433,18 @@ fn date_format_of(
         return Ok(Some(format.clone()));
     }
     let mut first: HashMap<DateShape, (usize, String)> = HashMap::new();
-    let mut previous: Option<&str> = None;
+    let mut counts: HashMap<DateShape, usize> = HashMap::new();
+    let mut previous: Option<(&str, DateShape)> = None;
     for (position, cell) in text.iter().enumerate() {
         let Some(cell) = cell.filter(|c| !input.is_null_token(c)) else {
             continue;
         };
-        if previous == Some(cell) {
-            continue;
-        }
-        previous = Some(cell);
-        let shape = cell::date_shape(cell);
+        let shape = match previous {
+            Some((text, shape)) if text == cell => shape,
+            _ => cell::date_shape(cell),
+        };
+        previous = Some((cell, shape));
+        *counts.entry(shape).or_default() += 1;
         first
             .entry(shape)
             .or_insert_with(|| (position, cell.trim().to_string()));
@@ -473,13 +475,33 @@ fn date_format_of(
             Err(())
         }
         (Some((pos, value)), None, _) | (None, Some((pos, value)), _) => {
-            let format = if day_first.is_some() {
-                DateFormat::DayFirst
+            let (format, shape) = if day_first.is_some() {
+                (DateFormat::DayFirst, DateShape::DayFirst)
             } else {
-                DateFormat::MonthFirst
+                (DateFormat::MonthFirst, DateShape::MonthFirst)
             };
-            report.push(
-                Issue::new(
+            let deciding = counts.get(&shape).copied().unwrap_or(0);
+            let undecided = counts.get(&DateShape::Ambiguous).copied().unwrap_or(0);
+            let issue = match ambiguous {
+                // Few cells decide the order of many, so one mistyped cell
+                // would flip how the whole column is read: warn.
+                Some((a_pos, a_val)) if undecided > deciding => Issue::new(
+                    Severity::Warning,
+                    Check::DateOrderInferred,
+                    format!(
+                        "{} date(s) that could be either order, this one among them, are read as {} only because {} date(s) such as {value:?} ({}) cannot be read the other way",
+                        group(undecided),
+                        format.describe(),
+                        group(deciding),
+                        row_mark_of(input, *pos)
+                    ),
+                )
+                .at(input.location(*a_pos))
+                .value(a_val.clone())
+                .hint(format!(
+                    "check {value:?} and correct it if it is a typo, then set date_format in the mapping: \"%d/%m/%Y\" for day first, \"%m/%d/%Y\" for month first"
+                )),
+                _ => Issue::new(
                     Severity::Note,
                     Check::DateOrderInferred,
                     format!(
@@ -488,10 +510,13 @@ fn date_format_of(
                         row_mark_of(input, *pos)
                     ),
                 )
-                .table(input.table)
-                .file(input.path)
-                .column(input.header)
                 .hint("set date_format in the mapping to make this explicit"),
+            };
+            report.push(
+                issue
+                    .table(input.table)
+                    .file(input.path)
+                    .column(input.header),
             );
             Ok(Some(format))
         }

@@ -59,6 +59,16 @@ pub enum DataError {
         /// What is wrong.
         message: String,
     },
+    /// Another process holds the project's import lock.
+    #[error(
+        "another import into this project is running: {path} is held by {holder}\nhint: wait for that import to finish and run this one again; the lock is released when its process exits"
+    )]
+    ProjectLocked {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds the lock, as the holder recorded it.
+        holder: String,
+    },
     /// A polars operation on an in-memory table failed.
     #[error("failed to transform a table: {source}")]
     Frame {

@@ -2,7 +2,7 @@
 //! derive, exclude, combine, check, and either hand back typed tables with
 //! their report or reject the input with every error found.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -13,12 +13,13 @@ use crate::checks::{self, Clock, Files};
 use crate::contract::TableKind;
 use crate::derive::{self, Frames};
 use crate::error::DataError;
+use crate::lock::ImportLock;
 use crate::mapping::{CurrencySpec, Mapping};
 use crate::read::{self, FileFormat};
 use crate::report::{
     Check, Issue, Location, ROW_MARK, ROW_SEP, Report, Severity, TableSummary, group,
 };
-use crate::tables::{META_FILE, Tables, TablesMeta};
+use crate::tables::{META_FILE, Tables, TablesMeta, remove_stale_staging};
 
 /// Tables read from a folder, with everything validation found.
 #[derive(Debug)]
@@ -68,7 +69,7 @@ pub fn load(dir: &Path, mapping: &Mapping) -> Result<Loaded, DataError> {
     derive::contract_dates(table(&mut frames, TableKind::Contracts), data_end, report);
     derive::outcome_anniversaries(table(&mut frames, TableKind::Outcomes), data_end, report);
     let files = Files(&loader.files);
-    required_after_derivation(&frames, &files, report);
+    required_after_derivation(&frames, &files, &loader.failed_cells, report);
     derive::exclude_accounts(&mut frames, &excluded, report);
     derive::combine_usage(table(&mut frames, TableKind::Usage), mapping, report);
     derive::measure_entitlements(&mut frames, mapping, report);
@@ -124,17 +125,18 @@ fn contract_meta(dir: &Path, mapping: &Mapping) -> Result<Option<Mapping>, DataE
     Ok(Some(with_meta))
 }
 
-/// Loads, validates and writes the normalized tables into `PROJECT/tables/`.
+/// Loads, validates and writes the normalized tables into `PROJECT/tables/`,
+/// holding the project's [`ImportLock`] throughout.
 ///
-/// Fails with [`DataError::Invalid`] when the input has errors (nothing is
+/// Fails with [`DataError::ProjectLocked`] when another import holds the
+/// lock, with [`DataError::Invalid`] when the input has errors (no tables are
 /// written), or when writing fails (the previous tables stay in place).
 pub fn import(dir: &Path, mapping: &Mapping, project: &Path) -> Result<Report, DataError> {
+    let lock = ImportLock::acquire(project, &format!("importing {}", dir.display()))?;
     let (tables, report) = load(dir, mapping)?.into_checked()?;
-    std::fs::create_dir_all(project).map_err(|source| DataError::Io {
-        path: project.to_path_buf(),
-        source,
-    })?;
+    remove_stale_staging(project)?;
     tables.write_project(project)?;
+    drop(lock);
     Ok(report)
 }
 
@@ -181,8 +183,14 @@ fn excluded_accounts(loader: &mut Loader, mapping: &Mapping) -> BTreeMap<String,
     derive::excluded_ids(mapping, &rule_rows)
 }
 
-/// Reports required cells that are still blank after the derivations.
-fn required_after_derivation(frames: &Frames, files: &Files, report: &mut Report) {
+/// Reports required cells that are still blank after the derivations, except
+/// those in `failed_cells`, whose unreadable value is already reported.
+fn required_after_derivation(
+    frames: &Frames,
+    files: &Files,
+    failed_cells: &HashSet<(u32, usize, &'static str)>,
+    report: &mut Report,
+) {
     let cases = [
         (TableKind::Contracts, "start_date"),
         (TableKind::Contracts, "end_date"),
@@ -213,16 +221,17 @@ fn required_after_derivation(frames: &Frames, files: &Files, report: &mut Report
             .expect("idx")
             .clone();
         for i in 0..blank.height() {
-            let path = files
-                .0
-                .get(file_ids.get(i).unwrap_or(0) as usize)
-                .cloned()
-                .unwrap_or_default();
+            let file_id = file_ids.get(i).unwrap_or(0);
+            let row = rows.get(i).unwrap_or(0) as usize;
+            if failed_cells.contains(&(file_id, row, column)) {
+                continue;
+            }
+            let path = files.0.get(file_id as usize).cloned().unwrap_or_default();
             report.push(
                 Issue::new(Severity::Error, Check::MissingValue, "required value is blank")
                     .table(kind)
                     .file(path)
-                    .at(Location::Row(rows.get(i).unwrap_or(0) as usize + 1))
+                    .at(Location::Row(row + 1))
                     .column(column)
                     .value("")
                     .hint(format!(

@@ -16,6 +16,7 @@ mod derive;
 pub mod error;
 pub mod import;
 mod keys;
+pub mod lock;
 pub mod mapping;
 mod overage;
 pub mod project;
@@ -33,6 +34,7 @@ pub use currency::{
 };
 pub use error::DataError;
 pub use import::{Loaded, import, load};
+pub use lock::ImportLock;
 pub use mapping::Mapping;
 pub use project::ProjectConfig;
 pub use report::{Check, Issue, Location, Report, Severity};

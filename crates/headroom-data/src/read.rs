@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -54,6 +54,24 @@ pub fn resolve(dir: &Path, name: &str) -> Option<Vec<PathBuf>> {
         }
     }
     None
+}
+
+/// Lists every form of a source name without an extension that exists in
+/// `dir`: the folder `NAME/`, `NAME.csv` and `NAME.parquet`. More than one
+/// means [`resolve`] would pick one and silently ignore the others.
+pub fn candidates(dir: &Path, name: &str) -> Vec<PathBuf> {
+    if Path::new(name).extension().is_some() {
+        return Vec::new();
+    }
+    let folder = dir.join(name);
+    let mut found: Vec<PathBuf> = folder.is_dir().then_some(folder).into_iter().collect();
+    for ext in ["csv", "parquet"] {
+        let candidate = dir.join(format!("{name}.{ext}"));
+        if candidate.is_file() {
+            found.push(candidate);
+        }
+    }
+    found
 }
 
 fn part_files(folder: &Path) -> Vec<PathBuf> {
@@ -107,6 +125,208 @@ pub fn read_part(path: &Path, separator: u8) -> PolarsResult<DataFrame> {
                 .finish()
         }
     }
+}
+
+/// A mismatch between a file's bytes and the text or Parquet format its
+/// extension names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContentProblem {
+    /// The file has no bytes, or only white space.
+    Empty,
+    /// A text file that starts with a UTF-16 byte order mark, or has the zero
+    /// bytes between ASCII letters that UTF-16 gives.
+    Utf16 {
+        /// The byte order: "little-endian" or "big-endian".
+        order: &'static str,
+        /// Whether the file starts with a byte order mark.
+        bom: bool,
+    },
+    /// A text file whose bytes start with the Parquet magic number `PAR1`.
+    ParquetAsText,
+    /// A Parquet file whose bytes do not start with `PAR1`.
+    NotParquet,
+    /// A text file with a byte sequence that is not UTF-8.
+    NotUtf8 {
+        /// The 0-based offset of the first invalid byte.
+        offset: u64,
+        /// The 1-based line of that byte.
+        line: usize,
+        /// The invalid byte.
+        byte: u8,
+    },
+}
+
+impl ContentProblem {
+    /// Describes the problem in a sentence fragment for a report message.
+    pub fn describe(&self) -> String {
+        match self {
+            ContentProblem::Empty => "the file is empty".to_string(),
+            ContentProblem::Utf16 { order, bom: true } => {
+                format!(
+                    "the file is UTF-16 text ({order}, it starts with a byte order mark), not UTF-8"
+                )
+            }
+            ContentProblem::Utf16 { order, bom: false } => {
+                format!(
+                    "the file looks like UTF-16 text ({order}: zero bytes between the letters), not UTF-8"
+                )
+            }
+            ContentProblem::ParquetAsText => {
+                "the file is a Parquet file (it starts with PAR1), not CSV text".to_string()
+            }
+            ContentProblem::NotParquet => {
+                "the file is not a Parquet file (it does not start with PAR1)".to_string()
+            }
+            ContentProblem::NotUtf8 { offset, .. } => format!(
+                "the file is not UTF-8: the byte at offset {offset} is not valid UTF-8, as in a Latin-1 or Windows-1252 export"
+            ),
+        }
+    }
+
+    /// Says what to do about the problem.
+    pub fn hint(&self, path: &Path) -> String {
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match self {
+            ContentProblem::Empty => {
+                "export the table again with its header line and rows, or remove the file".to_string()
+            }
+            ContentProblem::Utf16 { .. } => {
+                "save the file as UTF-8 (in Excel: CSV UTF-8, or iconv -f UTF-16 -t UTF-8), then validate again".to_string()
+            }
+            ContentProblem::NotUtf8 { .. } => {
+                "save the file as UTF-8 (in Excel: CSV UTF-8, or iconv -f WINDOWS-1252 -t UTF-8), then validate again".to_string()
+            }
+            ContentProblem::ParquetAsText => {
+                format!("rename the file to {stem}.parquet")
+            }
+            ContentProblem::NotParquet => {
+                format!("if the file is CSV text, rename it to {stem}.csv; else export it again as Parquet")
+            }
+        }
+    }
+}
+
+/// Checks that a part file's bytes match its format before it is parsed:
+/// text files must be non-empty UTF-8 and not Parquet, Parquet files must
+/// start with `PAR1`. Reads the whole of a text file, in chunks.
+///
+/// Returns `Ok(None)` when the file looks right. Fails when it cannot be read.
+pub fn check_content(path: &Path) -> std::io::Result<Option<ContentProblem>> {
+    let mut file = File::open(path)?;
+    let mut head = [0u8; 4096];
+    let mut filled = 0;
+    while filled < head.len() {
+        let read = file.read(&mut head[filled..])?;
+        if read == 0 {
+            break;
+        }
+        filled += read;
+    }
+    let head = &head[..filled];
+
+    if FileFormat::of(path) == Some(FileFormat::Parquet) {
+        let problem = if head.starts_with(b"PAR1") {
+            None
+        } else if head.iter().all(u8::is_ascii_whitespace) {
+            Some(ContentProblem::Empty)
+        } else {
+            Some(ContentProblem::NotParquet)
+        };
+        return Ok(problem);
+    }
+    if head.starts_with(b"PAR1") {
+        return Ok(Some(ContentProblem::ParquetAsText));
+    }
+    if let Some(problem) = utf16_of(head) {
+        return Ok(Some(problem));
+    }
+
+    file.rewind()?;
+    check_utf8(file)
+}
+
+/// Recognizes UTF-16 by its byte order mark, or by zero bytes in every other
+/// position of the first bytes (ASCII text written as UTF-16).
+fn utf16_of(head: &[u8]) -> Option<ContentProblem> {
+    if head.starts_with(&[0xFF, 0xFE]) {
+        return Some(ContentProblem::Utf16 {
+            order: "little-endian",
+            bom: true,
+        });
+    }
+    if head.starts_with(&[0xFE, 0xFF]) {
+        return Some(ContentProblem::Utf16 {
+            order: "big-endian",
+            bom: true,
+        });
+    }
+    let pairs = head.len() / 2;
+    if pairs < 2 {
+        return None;
+    }
+    let zeros_at = |parity: usize| head.chunks_exact(2).filter(|p| p[parity] == 0).count();
+    if zeros_at(1) * 10 >= pairs * 9 && zeros_at(0) == 0 {
+        return Some(ContentProblem::Utf16 {
+            order: "little-endian",
+            bom: false,
+        });
+    }
+    if zeros_at(0) * 10 >= pairs * 9 && zeros_at(1) == 0 {
+        return Some(ContentProblem::Utf16 {
+            order: "big-endian",
+            bom: false,
+        });
+    }
+    None
+}
+
+/// Validates a text file as UTF-8 in chunks and finds the first invalid byte;
+/// a file of white space only is empty.
+fn check_utf8(mut file: File) -> std::io::Result<Option<ContentProblem>> {
+    let mut buffer = vec![0u8; 1 << 20];
+    // Bytes of a character cut by the end of the previous chunk.
+    let mut carry = 0usize;
+    let mut offset = 0u64;
+    let mut line = 1usize;
+    let mut blank = true;
+    loop {
+        let read = file.read(&mut buffer[carry..])?;
+        let end = carry + read;
+        if end == 0 {
+            break;
+        }
+        let chunk = &buffer[..end];
+        let (valid, invalid_at) = match std::str::from_utf8(chunk) {
+            Ok(_) => (end, None),
+            // A character cut at the chunk's end is completed by the next read.
+            Err(err) if err.error_len().is_none() && read > 0 => (err.valid_up_to(), None),
+            Err(err) => (err.valid_up_to(), Some(err.valid_up_to())),
+        };
+        let text = &chunk[..valid];
+        blank = blank
+            && std::str::from_utf8(text).is_ok_and(|t| {
+                t.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+                    .is_empty()
+            });
+        line += text.iter().filter(|b| **b == b'\n').count();
+        if let Some(at) = invalid_at {
+            return Ok(Some(ContentProblem::NotUtf8 {
+                offset: offset + at as u64,
+                line,
+                byte: chunk[at],
+            }));
+        }
+        offset += valid as u64;
+        buffer.copy_within(valid..end, 0);
+        carry = end - valid;
+        if read == 0 {
+            break;
+        }
+    }
+    Ok(blank.then_some(ContentProblem::Empty))
 }
 
 /// Finds the 1-based line on which each requested data record of a CSV file
@@ -273,6 +493,85 @@ mod tests {
         assert_eq!(ragged.header_fields, 3);
         assert_eq!(ragged.listed, [(3, 4), (5, 2)]);
         assert_eq!(ragged.total, 2);
+    }
+
+    fn content_of(name: &str, bytes: &[u8]) -> Option<ContentProblem> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        check_content(&path).unwrap()
+    }
+
+    #[test]
+    fn content_accepts_character_split_by_chunk() {
+        // The two bytes of "é" straddle the first 1 MiB read.
+        let mut bytes = vec![b'a'; (1 << 20) - 1];
+        bytes.extend_from_slice("é\n".as_bytes());
+
+        assert_eq!(content_of("notes.csv", &bytes), None);
+    }
+
+    #[test]
+    fn content_finds_invalid_byte_after_first_chunk() {
+        // 2 MiB of "x\n" lines, then a Latin-1 "é": offset 2 MiB, on line
+        // 1 + 1 MiB (one line break every 2 bytes).
+        let mut bytes = b"x\n".repeat(1 << 20);
+        bytes.push(0xE9);
+
+        assert_eq!(
+            content_of("notes.csv", &bytes),
+            Some(ContentProblem::NotUtf8 {
+                offset: 2 << 20,
+                line: (1 << 20) + 1,
+                byte: 0xE9,
+            })
+        );
+    }
+
+    #[test]
+    fn content_recognizes_utf16_without_bom() {
+        let bytes: Vec<u8> = "id,name\n".bytes().flat_map(|b| [b, 0]).collect();
+
+        assert_eq!(
+            content_of("accounts.csv", &bytes),
+            Some(ContentProblem::Utf16 {
+                order: "little-endian",
+                bom: false
+            })
+        );
+    }
+
+    #[test]
+    fn content_of_blank_and_misnamed_files() {
+        assert_eq!(content_of("a.csv", b" \r\n\n"), Some(ContentProblem::Empty));
+        assert_eq!(
+            content_of("a.csv", b"\xEF\xBB\xBF\n"),
+            Some(ContentProblem::Empty)
+        );
+        assert_eq!(content_of("a.parquet", b""), Some(ContentProblem::Empty));
+        assert_eq!(
+            content_of("a.parquet", b"id\n1\n"),
+            Some(ContentProblem::NotParquet)
+        );
+        assert_eq!(content_of("a.csv", b"id\n1\n"), None);
+    }
+
+    #[test]
+    fn candidates_list_every_form_of_a_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("usage.csv"), "a\n").unwrap();
+        std::fs::write(dir.path().join("usage.parquet"), "PAR1").unwrap();
+        std::fs::write(dir.path().join("accounts.csv"), "a\n").unwrap();
+
+        assert_eq!(
+            candidates(dir.path(), "usage"),
+            [
+                dir.path().join("usage.csv"),
+                dir.path().join("usage.parquet")
+            ]
+        );
+        assert_eq!(candidates(dir.path(), "accounts").len(), 1);
+        assert!(candidates(dir.path(), "usage.csv").is_empty());
     }
 
     #[test]

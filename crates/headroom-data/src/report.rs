@@ -66,6 +66,8 @@ pub enum Check {
     UnknownMetric,
     /// Dates so early that they are likely placeholders (1900-01-01 and before).
     PlaceholderDate,
+    /// Usage dated after the end of the current month.
+    FutureDate,
     /// Rows dropped by a mapping rule.
     RowsSkipped,
     /// Accounts left out by `[exclude]`, and their rows in other tables.

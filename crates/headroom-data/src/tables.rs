@@ -151,22 +151,51 @@ impl Tables {
 
     /// Writes the tables into `PROJECT/tables/`, replacing what was there only
     /// once every file has been written in full.
+    ///
+    /// The files are staged in a folder unique to this process and call, then
+    /// renamed into place, so two writers never share a half-written folder.
+    /// Writers into one project should still hold its [`crate::ImportLock`]:
+    /// without it, the last rename wins.
     pub fn write_project(&self, project: &Path) -> Result<(), DataError> {
+        let io_error = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| DataError::Io { path, source }
+        };
         let dir = project.join(TABLES_DIR);
-        let staging = project.join(format!(".{TABLES_DIR}.partial"));
-        if staging.exists() {
-            std::fs::remove_dir_all(&staging).map_err(|source| DataError::Io {
-                path: staging.clone(),
-                source,
-            })?;
+        let staging = project.join(unique_name(STAGING_PREFIX));
+        std::fs::create_dir_all(&staging).map_err(io_error(&staging))?;
+        if let Err(err) = self.write_files(&staging) {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(err);
         }
-        std::fs::create_dir_all(&staging).map_err(|source| DataError::Io {
-            path: staging.clone(),
-            source,
-        })?;
 
+        // The old folder is moved aside, not deleted, before the new one takes
+        // its place, so that readers miss the tables for two renames only.
+        let retired = project.join(unique_name(RETIRED_PREFIX));
+        if dir.exists() {
+            std::fs::rename(&dir, &retired).map_err(io_error(&dir))?;
+        }
+        if let Err(err) = std::fs::rename(&staging, &dir) {
+            // Put the previous tables back, so a failed write leaves them.
+            if retired.exists() {
+                let _ = std::fs::rename(&retired, &dir);
+            }
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(io_error(&dir)(err));
+        }
+        if retired.exists()
+            && let Err(err) = std::fs::remove_dir_all(&retired)
+        {
+            // The new tables are in place; the next import removes the rest.
+            tracing::warn!(path = %retired.display(), %err, "failed to remove the replaced tables");
+        }
+        Ok(())
+    }
+
+    /// Writes one Parquet file per table and `meta.json` into `folder`.
+    fn write_files(&self, folder: &Path) -> Result<(), DataError> {
         for kind in TableKind::ALL {
-            let path = staging.join(format!("{}.parquet", kind.name()));
+            let path = folder.join(format!("{}.parquet", kind.name()));
             let file = File::create(&path).map_err(|source| DataError::Io {
                 path: path.clone(),
                 source,
@@ -179,21 +208,49 @@ impl Tables {
                     source,
                 })?;
         }
-        let meta_path = staging.join(META_FILE);
+        let meta_path = folder.join(META_FILE);
         let text = serde_json::to_string_pretty(&self.meta).expect("table metadata serializes");
         std::fs::write(&meta_path, text).map_err(|source| DataError::Io {
             path: meta_path,
             source,
-        })?;
+        })
+    }
+}
 
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(|source| DataError::Io {
-                path: dir.clone(),
+/// The name prefix of the folders that [`Tables::write_project`] stages into.
+pub const STAGING_PREFIX: &str = ".tables.partial-";
+/// The name prefix of the replaced tables folders, deleted once replaced.
+pub const RETIRED_PREFIX: &str = ".tables.old-";
+
+/// Removes the staging and replaced folders that writers stopped before
+/// cleaning up. Call it only while holding the project's [`crate::ImportLock`],
+/// when no other writer can be using them.
+pub fn remove_stale_staging(project: &Path) -> Result<(), DataError> {
+    let Ok(entries) = std::fs::read_dir(project) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stale = name.starts_with(STAGING_PREFIX)
+            || name.starts_with(RETIRED_PREFIX)
+            || name == ".tables.partial";
+        if stale && entry.path().is_dir() {
+            tracing::info!(path = %entry.path().display(), "removing a folder left by a stopped import");
+            std::fs::remove_dir_all(entry.path()).map_err(|source| DataError::Io {
+                path: entry.path(),
                 source,
             })?;
         }
-        std::fs::rename(&staging, &dir).map_err(|source| DataError::Io { path: dir, source })
     }
+    Ok(())
+}
+
+/// Returns `prefix` followed by this process id and a per-process counter.
+fn unique_name(prefix: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix}{}-{n}", std::process::id())
 }
 
 fn check_schema(kind: TableKind, df: &DataFrame, path: &Path) -> Result<(), DataError> {

@@ -72,6 +72,34 @@ pub enum FeatureError {
         to: NaiveDate,
     },
 
+    /// The as-of date reads a month of usage that the project does not have:
+    /// every account would count that month as zero usage.
+    #[error(
+        "no usage is imported for {month}, the month that features as of {as_of} read: {found} as zero usage\nhint: import the exports that hold the usage up to {month} (`headroom import EXPORTS_DIR --out PROJECT`){earlier}",
+        found = match last_usage {
+            Some(date) => format!(
+                "the latest usage row is dated {date}, so every account would count the months after {} up to {month}",
+                date.format("%Y-%m")
+            ),
+            None => format!("the project has no usage rows, so every account would count {month}"),
+        },
+        earlier = match latest_as_of {
+            Some(date) => format!(", or pass --as-of {date} or earlier"),
+            None => String::new(),
+        }
+    )]
+    UsageNotImported {
+        /// The requested as-of date.
+        as_of: NaiveDate,
+        /// The month the as-of date reads, as YYYY-MM.
+        month: String,
+        /// The date of the latest usage row, if any.
+        last_usage: Option<NaiveDate>,
+        /// The end of the last month with usage: the latest month-end as-of
+        /// date whose month has usage rows.
+        latest_as_of: Option<NaiveDate>,
+    },
+
     /// The configured primary entitlement is not an entitlement of any contract.
     #[error(
         "the primary entitlement {name:?} set in [features] is not an entitlement of any contract (known: {})\nhint: set primary_entitlement to one of the known names or remove it",

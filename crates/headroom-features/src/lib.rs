@@ -30,7 +30,7 @@ mod series;
 
 use chrono::NaiveDate;
 use headroom_data::Tables;
-use polars::prelude::DataFrame;
+use polars::prelude::{ChunkAgg, DataFrame};
 
 pub use catalogue::{Family, FeatureSpec, Role, catalogue, lookup, model_columns};
 pub use error::FeatureError;
@@ -56,6 +56,37 @@ pub fn features_with(
     options: &FeatureOptions,
 ) -> Result<DataFrame, FeatureError> {
     pipeline::compute(tables, &[as_of], options)
+}
+
+/// Checks that the project has usage for the month that features as of
+/// `as_of` read ([`calendar::as_of_month`]), so that a month not imported yet
+/// is not counted as zero usage for every account.
+///
+/// Only the latest usage date of the whole portfolio is compared: a single
+/// account without usage in the month is real data, a portfolio without any
+/// is an export that has not been imported.
+///
+/// Fails with [`FeatureError::UsageNotImported`] when the latest usage row is
+/// dated before that month, or when there are no usage rows.
+pub fn check_usage_imported(tables: &Tables, as_of: NaiveDate) -> Result<(), FeatureError> {
+    let snapshot = tables.meta.snapshot_date.is_some();
+    let read_month = calendar::as_of_month(as_of, snapshot);
+    let last_usage = tables
+        .usage
+        .column("date")
+        .ok()
+        .and_then(|c| c.date().ok().and_then(|d| d.physical().max()))
+        .map(calendar::from_epoch_days);
+    if last_usage.is_some_and(|date| calendar::month_index(date) >= read_month) {
+        return Ok(());
+    }
+    let start = calendar::month_start(read_month);
+    Err(FeatureError::UsageNotImported {
+        as_of,
+        month: start.format("%Y-%m").to_string(),
+        last_usage,
+        latest_as_of: last_usage.map(|date| calendar::month_end(calendar::month_index(date))),
+    })
 }
 
 /// The features at every month end from `from` to `to` (both included), with

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use headroom_data::Tables;
-use headroom_features::{FeatureOptions, calendar, features_with};
+use headroom_features::{FeatureOptions, calendar, check_usage_imported, features_with};
 use headroom_model::ModelKind;
 use polars::prelude::*;
 
@@ -66,8 +66,9 @@ pub struct ScoreInputs<'a> {
 /// the notes active at the scoring date. Does not write the snapshot: call
 /// [`ScoreRun::write_snapshot`] with `project.store`.
 ///
-/// Fails on invalid settings, when no account is active at the date, and
-/// when features, models or the store fail.
+/// Fails on invalid settings, when the usage of the month the date reads is
+/// not imported, when no account is active at the date, and when features,
+/// models or the store fail.
 pub fn score_project(
     project: &Project,
     options: &ScoreOptions,
@@ -153,7 +154,8 @@ pub fn default_as_of(tables: &Tables, project: &Path) -> Result<NaiveDate, Repor
 
 /// Scores the portfolio from loaded inputs.
 ///
-/// Fails when no account is active at the date, and when features or models fail.
+/// Fails when the usage of the month the date reads is not imported, when no
+/// account is active at the date, and when features or models fail.
 pub fn score(
     inputs: &ScoreInputs<'_>,
     options: &ScoreOptions,
@@ -173,6 +175,7 @@ pub(crate) fn score_with_features(
         None => default_as_of(inputs.tables, inputs.project)?,
     };
 
+    check_usage_imported(inputs.tables, as_of)?;
     progress.stage("features", None);
     let table = features_with(inputs.tables, as_of, inputs.features)?;
     if table.height() == 0 {

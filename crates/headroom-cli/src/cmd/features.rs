@@ -14,7 +14,9 @@ use polars::prelude::{CsvWriter, DataFrame, ParquetWriter, SerWriter};
 /// Compute the features of every active account at a date.
 ///
 /// Reads the project's normalized tables (written by `headroom import`) and
-/// never reads data dated after the as-of date. Settings come from the
+/// never reads data dated after the as-of date. Fails when the month the
+/// as-of date reads (or the last month of a panel) has no usage rows in the
+/// project, which would count that month as zero usage for every account. Settings come from the
 /// `[features]` section of the project's headroom.toml.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -70,8 +72,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let options: FeatureOptions = ProjectConfig::load(&args.project)?.section("features")?;
 
     let mut table = match (args.as_of, args.from, args.to) {
-        (Some(as_of), _, _) => headroom_features::features_with(&tables, as_of, &options)?,
+        (Some(as_of), _, _) => {
+            headroom_features::check_usage_imported(&tables, as_of)?;
+            headroom_features::features_with(&tables, as_of, &options)?
+        }
         (None, Some(from), Some(to)) => {
+            // The last month end of the panel reads the latest month.
+            headroom_features::check_usage_imported(&tables, to)?;
             headroom_features::monthly_features_with(&tables, from, to, &options)?
         }
         _ => bail!(

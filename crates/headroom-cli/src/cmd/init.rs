@@ -26,7 +26,9 @@ pub struct InitArgs {
     #[arg(value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
 
-    /// Replace an existing headroom.toml with the commented defaults.
+    /// Replace an existing headroom.toml with the commented defaults. The
+    /// store is opened first: when another command is using it, init stops
+    /// and the old headroom.toml stays as it was.
     #[arg(long)]
     pub force: bool,
 }
@@ -41,12 +43,18 @@ pub fn run(args: &InitArgs) -> anyhow::Result<()> {
         );
     }
 
+    // The store is opened (or created) and locked before the config is
+    // written, so a project whose store is in use keeps its headroom.toml
+    // byte for byte.
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("failed to create {}", args.dir.display()))?;
-    write_config(&config)?;
     let store_dir = Store::project_dir(&args.dir);
-    Store::open_or_create(&store_dir)
+    let store = Store::open_or_create(&store_dir)
         .with_context(|| format!("failed to create the store in {}", store_dir.display()))?;
+    write_config(&config)?;
+    store
+        .close()
+        .with_context(|| format!("failed to close the store in {}", store_dir.display()))?;
 
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "created {}", config.display())?;
@@ -59,12 +67,19 @@ pub fn run(args: &InitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes the template to `path` through a temporary file, so a failed write
-/// leaves no half-written config.
+/// Writes the template to `path` through a temporary file unique to this
+/// process, renamed into place, so a failed write leaves no half-written
+/// config and two writers never share the temporary file.
 fn write_config(path: &Path) -> anyhow::Result<()> {
-    let partial = path.with_extension("toml.partial");
-    std::fs::write(&partial, CONFIG_TEMPLATE)
-        .with_context(|| format!("failed to write {}", partial.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let partial = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+    if let Err(err) = std::fs::write(&partial, CONFIG_TEMPLATE) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(err).with_context(|| format!("failed to write {}", partial.display()));
+    }
     std::fs::rename(&partial, path)
         .with_context(|| format!("failed to write {}", path.display()))?;
     Ok(())

@@ -11,6 +11,7 @@ pub mod interventions;
 pub mod models;
 pub mod notes;
 pub mod outcomes;
+pub mod portfolio;
 pub mod retrain;
 pub mod review;
 pub mod score;

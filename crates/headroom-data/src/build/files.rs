@@ -60,6 +60,26 @@ impl<'a> Loader<'a> {
         relative: &str,
         separator: u8,
     ) -> Option<Vec<(u32, DataFrame)>> {
+        let found = read::candidates(self.dir, relative);
+        if found.len() > 1 {
+            let names: Vec<String> = found.iter().map(|p| p.display().to_string()).collect();
+            self.report.push(
+                Issue::new(
+                    Severity::Error,
+                    Check::MissingFile,
+                    format!(
+                        "{} sources named {file}: {}; a table is read from one",
+                        found.len(),
+                        names.join(" and ")
+                    ),
+                )
+                .file(self.dir.join(relative))
+                .hint(format!(
+                    "move the ones not to import out of the folder, or give the file name with its extension in a mapping, such as file = \"{file}.csv\""
+                )),
+            );
+            return None;
+        }
         let Some(paths) = read::resolve(self.dir, relative) else {
             let shown = self.dir.join(relative);
             let hint = if self.mapping.is_contract() {
@@ -86,7 +106,7 @@ impl<'a> Loader<'a> {
         }
         let mut parts = Vec::with_capacity(paths.len());
         for path in paths {
-            if self.report_ragged(&path, separator) {
+            if self.report_content(&path) || self.report_ragged(&path, separator) {
                 self.unreadable.insert(relative.to_string());
                 continue;
             }
@@ -117,6 +137,24 @@ impl<'a> Loader<'a> {
             }
         }
         Some(parts)
+    }
+
+    /// Reports a file whose bytes do not match its format (empty, UTF-16, not
+    /// UTF-8, Parquet named as CSV or the reverse); returns whether it did.
+    pub(super) fn report_content(&mut self, path: &Path) -> bool {
+        let Ok(Some(problem)) = read::check_content(path) else {
+            return false;
+        };
+        let mut issue = Issue::new(Severity::Error, Check::MissingFile, problem.describe())
+            .file(path)
+            .hint(problem.hint(path));
+        if let read::ContentProblem::NotUtf8 { line, byte, .. } = problem {
+            issue = issue
+                .at(Location::Line(line))
+                .value(format!("0x{byte:02X}"));
+        }
+        self.report.push(issue);
+        true
     }
 
     /// Reports the records of a CSV file whose field count differs from the

@@ -1,0 +1,574 @@
+//! What `import`, `init`, `score`, `features` and `account` do with input
+//! that would otherwise give a silent wrong number or a half-written project.
+//! The cases: an as-of month without usage, two imports at once, `init
+//! --force` on a store in use, another portfolio imported into a project with
+//! history, and export files that cannot be read as what they claim to be.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use headroom_data::Tables;
+use headroom_store::Store;
+
+use super::headroom;
+
+fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The month ends of the usage in [`write_exports`]: April to September 2026.
+const USAGE_MONTHS: [&str; 6] = [
+    "2026-04-30",
+    "2026-05-31",
+    "2026-06-30",
+    "2026-07-31",
+    "2026-08-31",
+    "2026-09-30",
+];
+
+/// Writes exports in the contract format into `dir`: one smb account per id,
+/// customer since 2024-01-01, a contract from 2026-01-01 to 2026-12-31 with
+/// 10 seats, and 3 to 8 active users at each month end of [`USAGE_MONTHS`].
+fn write_exports(dir: &Path, ids: &[&str]) {
+    fs::create_dir_all(dir).unwrap();
+    let mut accounts = String::from("account_id,name,customer_since,segment\n");
+    let mut contracts = String::from("contract_id,account_id,start_date,end_date,arr,currency\n");
+    let mut entitlements =
+        String::from("contract_id,entitlement,kind,limit,period,metric,enforcement\n");
+    let mut usage = String::from("account_id,date,metric,value\n");
+    for (i, id) in ids.iter().enumerate() {
+        accounts.push_str(&format!("{id},Company {id},2024-01-01,smb\n"));
+        contracts.push_str(&format!("C{id},{id},2026-01-01,2026-12-31,12000,USD\n"));
+        entitlements.push_str(&format!("C{id},seats,seats,10,month,active_users,soft\n"));
+        for end in USAGE_MONTHS {
+            usage.push_str(&format!("{id},{end},active_users,{}\n", i % 6 + 3));
+        }
+    }
+    fs::write(dir.join("accounts.csv"), accounts).unwrap();
+    fs::write(dir.join("contracts.csv"), contracts).unwrap();
+    fs::write(dir.join("entitlements.csv"), entitlements).unwrap();
+    fs::write(dir.join("usage.csv"), usage).unwrap();
+}
+
+/// Runs `headroom import SOURCE --out PROJECT` with extra arguments.
+fn import(source: &Path, project: &Path, extra: &[&str]) -> std::process::Output {
+    headroom()
+        .arg("import")
+        .arg(source)
+        .arg("--out")
+        .arg(project)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// Exports of accounts A1 to A4 imported into `root/project`.
+fn imported_project(root: &Path) -> PathBuf {
+    let exports = root.join("exports");
+    write_exports(&exports, &["A1", "A2", "A3", "A4"]);
+    let project = root.join("project");
+    let output = import(&exports, &project, &[]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    project
+}
+
+fn run_in(project: &Path, args: &[&str]) -> std::process::Output {
+    headroom()
+        .args(args)
+        .arg("--project")
+        .arg(project)
+        .output()
+        .unwrap()
+}
+
+fn account_ids(project: &Path) -> Vec<String> {
+    let tables = Tables::read_project(project).unwrap();
+    tables
+        .accounts
+        .column("account_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect()
+}
+
+// The usage of the fixture ends on 2026-09-30. As of 2026-10-31 (a month end)
+// the features read October, which has no usage rows; as of 2026-10-15 they
+// read September, the last complete month.
+const MISSING_MONTH: &str = "no usage is imported for 2026-10, the month that features as of 2026-10-31 read: the latest usage row is dated 2026-09-30, so every account would count the months after 2026-09 up to 2026-10 as zero usage";
+const MISSING_MONTH_HINT: &str = "hint: import the exports that hold the usage up to 2026-10 (`headroom import EXPORTS_DIR --out PROJECT`), or pass --as-of 2026-09-30 or earlier";
+
+#[test]
+fn score_rejects_month_without_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+
+    let output = run_in(&project, &["score", "--as-of", "2026-10-31"]);
+
+    let stderr = stderr_of(&output);
+    assert!(!output.status.success());
+    assert!(stderr.contains(MISSING_MONTH), "{stderr}");
+    assert!(stderr.contains(MISSING_MONTH_HINT), "{stderr}");
+    let store = Store::open(Store::project_dir(&project)).unwrap();
+    assert!(store.snapshots().unwrap().is_empty(), "no snapshot stored");
+    store.close().unwrap();
+}
+
+#[test]
+fn score_accepts_last_usage_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+
+    for as_of in ["2026-09-30", "2026-10-15"] {
+        let output = run_in(&project, &["score", "--as-of", as_of, "--no-snapshot"]);
+
+        assert!(output.status.success(), "{as_of}: {}", stderr_of(&output));
+        let expected = format!("headroom score as of {as_of}: 4 active accounts");
+        assert!(
+            stdout_of(&output).starts_with(&expected),
+            "{}",
+            stdout_of(&output)
+        );
+    }
+}
+
+#[test]
+fn features_and_account_reject_month_without_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+
+    let single = run_in(&project, &["features", "--as-of", "2026-10-31"]);
+    let panel = run_in(
+        &project,
+        &["features", "--from", "2026-08-01", "--to", "2026-10-31"],
+    );
+    let account = run_in(&project, &["account", "A1", "--as-of", "2026-10-31"]);
+
+    for (name, output) in [("features", single), ("panel", panel), ("account", account)] {
+        let stderr = stderr_of(&output);
+        assert!(!output.status.success(), "{name} succeeded");
+        assert!(stderr.contains(MISSING_MONTH), "{name}: {stderr}");
+        assert!(stdout_of(&output).is_empty(), "{name} printed data");
+    }
+}
+
+#[test]
+fn features_panel_ending_in_last_usage_month_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+
+    let output = run_in(
+        &project,
+        &["features", "--from", "2026-08-01", "--to", "2026-09-30"],
+    );
+
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    // A header and 4 accounts at 2 month ends.
+    assert_eq!(stdout_of(&output).lines().count(), 1 + 4 * 2);
+}
+
+/// Waits until `path` contains `text`, for at most `limit`.
+fn wait_for_text(path: &Path, text: &str, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if fs::read_to_string(path).is_ok_and(|t| t.contains(text)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
+
+#[test]
+fn concurrent_import_fails_fast_naming_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    let small = dir.path().join("small");
+    write_exports(&small, &["B1", "B2"]);
+
+    // The bundled sample takes seconds to validate, long enough for the
+    // second import to start while the first holds the lock.
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .arg("import")
+        .arg(workspace_root().join("data/sample"))
+        .arg("--out")
+        .arg(&project)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lock = project.join("import.lock");
+    let holder = format!("process {} (headroom import ", first.id());
+    assert!(
+        wait_for_text(&lock, &holder, Duration::from_secs(60)),
+        "the first import never took the lock"
+    );
+
+    let second = import(&small, &project, &[]);
+    let first_running = first.try_wait().unwrap().is_none();
+    let first_status = first.wait().unwrap();
+
+    let stderr = stderr_of(&second);
+    assert!(
+        first_running,
+        "the first import ended before the second ran"
+    );
+    assert!(!second.status.success());
+    assert!(
+        stderr.contains(&format!(
+            "another import into this project is running: {} is held by {holder}",
+            lock.display()
+        )),
+        "{stderr}"
+    );
+    assert!(first_status.success());
+    // The project holds the first import whole: the sample's 2,000 accounts.
+    let ids = account_ids(&project);
+    assert_eq!(ids.len(), 2000);
+    assert!(!ids.iter().any(|id| id.starts_with('B')));
+    let leftovers: Vec<String> = fs::read_dir(&project)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".tables"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn import_after_finished_import_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+    let other = dir.path().join("other");
+    write_exports(&other, &["A1", "A2", "A3", "A4", "A5"]);
+
+    let output = import(&other, &project, &[]);
+
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(account_ids(&project), ["A1", "A2", "A3", "A4", "A5"]);
+}
+
+#[test]
+fn failed_import_leaves_no_new_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().join("exports");
+    write_exports(&exports, &["A1", "A2"]);
+    fs::write(exports.join("accounts.csv"), "").unwrap();
+    let project = dir.path().join("project");
+
+    let output = import(&exports, &project, &[]);
+
+    assert!(!output.status.success());
+    assert!(
+        !project.exists(),
+        "the failed import left {}",
+        project.display()
+    );
+}
+
+#[test]
+fn init_force_keeps_config_when_store_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    let init = || {
+        headroom()
+            .arg("init")
+            .arg("--force")
+            .arg(&project)
+            .output()
+            .unwrap()
+    };
+    assert!(init().status.success());
+    let config = project.join("headroom.toml");
+    let edited = "# edited by hand\n[review]\n";
+    fs::write(&config, edited).unwrap();
+
+    let store = Store::open(Store::project_dir(&project)).unwrap();
+    let output = init();
+    store.close().unwrap();
+
+    let stderr = stderr_of(&output);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("is in use by another headroom process"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read_to_string(&config).unwrap(), edited);
+    let entries: Vec<String> = fs::read_dir(&project)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !entries.iter().any(|name| name.contains("partial")),
+        "{entries:?}"
+    );
+}
+
+#[test]
+fn init_force_replaces_config_when_store_free() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    headroom().arg("init").arg(&project).assert().success();
+    let config = project.join("headroom.toml");
+    let template = fs::read_to_string(&config).unwrap();
+    fs::write(&config, "# edited by hand\n").unwrap();
+
+    headroom()
+        .arg("init")
+        .arg("--force")
+        .arg(&project)
+        .assert()
+        .success();
+
+    assert_eq!(fs::read_to_string(&config).unwrap(), template);
+}
+
+/// Imports A1 to A4, initializes the store and scores once, so that the
+/// store holds a snapshot of those 4 accounts.
+fn project_with_snapshot(root: &Path) -> PathBuf {
+    let project = imported_project(root);
+    let output = run_in(&project, &["score", "--as-of", "2026-09-30"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    project
+}
+
+#[test]
+fn import_rejects_other_portfolio() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project_with_snapshot(dir.path());
+    let other = dir.path().join("other");
+    write_exports(&other, &["X1", "X2", "X3", "A1"]);
+
+    let output = import(&other, &project, &[]);
+
+    let stderr = stderr_of(&output);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("the new accounts table shares 1 of its 4 account ids with the 4 accounts known to this project (its tables, 1 score snapshot(s) and its outcome ledger), so the store would mix two portfolios"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pass --replace-portfolio"), "{stderr}");
+    assert_eq!(account_ids(&project), ["A1", "A2", "A3", "A4"]);
+}
+
+#[test]
+fn import_replace_portfolio_flag_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project_with_snapshot(dir.path());
+    let other = dir.path().join("other");
+    write_exports(&other, &["X1", "X2", "X3", "A1"]);
+
+    let output = import(&other, &project, &["--replace-portfolio"]);
+
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(account_ids(&project), ["X1", "X2", "X3", "A1"]);
+}
+
+#[test]
+fn import_keeps_same_portfolio_growing() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = project_with_snapshot(dir.path());
+    let grown = dir.path().join("grown");
+    // 2 of the 4 known accounts stay and 6 are new: half of the smaller set
+    // (4 known) is shared, which is not under half.
+    write_exports(&grown, &["A1", "A2", "N1", "N2", "N3", "N4", "N5", "N6"]);
+
+    let output = import(&grown, &project, &[]);
+
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(account_ids(&project).len(), 8);
+}
+
+/// Writes exports of A1 and A2 with usage through 2026-09 into `root/NAME`,
+/// then replaces or adds the files in `files` (name, bytes).
+fn exports_with(root: &Path, name: &str, files: &[(&str, &[u8])]) -> PathBuf {
+    let dir = root.join(name);
+    write_exports(&dir, &["A1", "A2"]);
+    for (file, bytes) in files {
+        fs::write(dir.join(file), bytes).unwrap();
+    }
+    dir
+}
+
+/// Runs `headroom validate` and returns its exit success and stdout.
+fn validate(dir: &Path) -> (bool, String) {
+    let output = headroom().arg("validate").arg(dir).output().unwrap();
+    (output.status.success(), stdout_of(&output))
+}
+
+/// The error and hint lines `validate` prints for one issue.
+fn issue_lines(stdout: &str, prefix: &str) -> Vec<String> {
+    let lines: Vec<&str> = stdout.lines().collect();
+    let found: Vec<usize> = (0..lines.len())
+        .filter(|i| lines[*i].starts_with(prefix))
+        .collect();
+    found
+        .iter()
+        .flat_map(|i| {
+            lines[*i..(*i + 2).min(lines.len())]
+                .iter()
+                .map(|l| l.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn validate_names_unreadable_file_kinds() {
+    let dir = tempfile::tempdir().unwrap();
+    let latin1: &[u8] = b"account_id,name,customer_since,segment\nA1,Caf\xe9 Ltd,2024-01-01,smb\n";
+    // "id\n" in UTF-16, little-endian, after its byte order mark.
+    let utf16: &[u8] = &[0xFF, 0xFE, b'i', 0, b'd', 0, b'\n', 0];
+    let parquet = {
+        let source = exports_with(dir.path(), "source", &[]);
+        let project = dir.path().join("parquet-project");
+        assert!(import(&source, &project, &[]).status.success());
+        fs::read(project.join("tables/accounts.parquet")).unwrap()
+    };
+    let cases: [(&str, &[u8], String); 4] = [
+        (
+            "empty",
+            b"",
+            "error: {dir}/accounts.csv: the file is empty\n  hint: export the table again with its header line and rows, or remove the file".to_string(),
+        ),
+        (
+            "latin1",
+            latin1,
+            // "account_id,name,customer_since,segment\n" is 39 bytes and
+            // "A1,Caf" 6 more: the byte 0xE9 is at offset 45, on line 2.
+            "error: {dir}/accounts.csv:2: the file is not UTF-8: the byte at offset 45 is not valid UTF-8, as in a Latin-1 or Windows-1252 export: \"0xE9\"\n  hint: save the file as UTF-8 (in Excel: CSV UTF-8, or iconv -f WINDOWS-1252 -t UTF-8), then validate again".to_string(),
+        ),
+        (
+            "utf16",
+            utf16,
+            "error: {dir}/accounts.csv: the file is UTF-16 text (little-endian, it starts with a byte order mark), not UTF-8\n  hint: save the file as UTF-8 (in Excel: CSV UTF-8, or iconv -f UTF-16 -t UTF-8), then validate again".to_string(),
+        ),
+        (
+            "parquet",
+            &parquet,
+            "error: {dir}/accounts.csv: the file is a Parquet file (it starts with PAR1), not CSV text\n  hint: rename the file to accounts.parquet".to_string(),
+        ),
+    ];
+
+    for (name, bytes, expected) in cases {
+        let exports = exports_with(dir.path(), name, &[("accounts.csv", bytes)]);
+
+        let (success, stdout) = validate(&exports);
+
+        let expected = expected.replace("{dir}", &exports.display().to_string());
+        assert!(!success, "{name}: validate passed");
+        assert_eq!(
+            issue_lines(&stdout, "error: ").join("\n"),
+            expected,
+            "{name}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn validate_rejects_far_future_usage_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut usage = fs::read_to_string({
+        let probe = exports_with(dir.path(), "probe", &[]);
+        probe.join("usage.csv")
+    })
+    .unwrap();
+    usage.push_str("A2,2099-01-31,active_users,4\n");
+    let exports = exports_with(dir.path(), "future", &[("usage.csv", usage.as_bytes())]);
+
+    let (success, stdout) = validate(&exports);
+
+    // The header, 6 months of A1 and 6 of A2: the added row is on line 14.
+    assert!(!success);
+    let errors = issue_lines(&stdout, "error: ");
+    assert_eq!(errors.len(), 2, "{stdout}");
+    assert!(
+        errors[0].starts_with(&format!(
+            "error: {}:14: column \"date\": usage date after the end of the current month (",
+            exports.join("usage.csv").display()
+        )),
+        "{stdout}"
+    );
+    assert!(errors[0].ends_with("): \"2099-01-31\""), "{stdout}");
+}
+
+#[test]
+fn validate_warns_when_one_cell_decides_date_order() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two cells read either way and one only day first: all three are read
+    // day first, so the first undecided cell (line 2) is reported.
+    let usage = "account_id,date,metric,value\nA1,01/02/2026,active_users,3\nA2,02/03/2026,active_users,4\nA2,13/03/2026,active_users,4\n";
+    let exports = exports_with(dir.path(), "order", &[("usage.csv", usage.as_bytes())]);
+
+    let (success, stdout) = validate(&exports);
+
+    assert!(success, "{stdout}");
+    assert_eq!(
+        issue_lines(&stdout, "warning: ").join("\n"),
+        format!(
+            "warning: {}:2: column \"date\": 2 date(s) that could be either order, this one among them, are read as DD/MM/YYYY only because 1 date(s) such as \"13/03/2026\" (line 4) cannot be read the other way: \"01/02/2026\"\n  hint: check \"13/03/2026\" and correct it if it is a typo, then set date_format in the mapping: \"%d/%m/%Y\" for day first, \"%m/%d/%Y\" for month first",
+            exports.join("usage.csv").display()
+        )
+    );
+}
+
+#[test]
+fn validate_reports_invalid_date_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let contracts = "contract_id,account_id,start_date,end_date,arr,currency\nCA1,A1,2026-13-01,2026-12-31,12000,USD\nCA2,A2,2026-01-01,2026-12-31,12000,USD\n";
+    let exports = exports_with(
+        dir.path(),
+        "bad-date",
+        &[("contracts.csv", contracts.as_bytes())],
+    );
+
+    let (success, stdout) = validate(&exports);
+
+    assert!(!success);
+    assert_eq!(
+        issue_lines(&stdout, "error: ").join("\n"),
+        format!(
+            "error: {}:2: column \"start_date\": not a date in the format YYYY-MM-DD: \"2026-13-01\"\n  hint: write the date as YYYY-MM-DD, or change `date_format` in the mapping",
+            exports.join("contracts.csv").display()
+        )
+    );
+}
+
+#[test]
+fn validate_rejects_csv_beside_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = exports_with(dir.path(), "source", &[]);
+    let project = dir.path().join("project");
+    assert!(import(&source, &project, &[]).status.success());
+    let usage = fs::read(project.join("tables/usage.parquet")).unwrap();
+    let exports = exports_with(dir.path(), "both", &[("usage.parquet", &usage)]);
+
+    let (success, stdout) = validate(&exports);
+
+    let shown = |name: &str| exports.join(name).display().to_string();
+    assert!(!success);
+    assert_eq!(
+        issue_lines(&stdout, "error: ").join("\n"),
+        format!(
+            "error: {}: 2 sources named usage: {} and {}; a table is read from one\n  hint: move the ones not to import out of the folder, or give the file name with its extension in a mapping, such as file = \"usage.csv\"",
+            shown("usage"),
+            shown("usage.csv"),
+            shown("usage.parquet")
+        )
+    );
+}
