@@ -17,15 +17,20 @@
 //! NOTE: quasi-complete separation by a combination of several features is
 //! not detected; only the single-column check finds quasi-complete cases.
 
-use ndarray::{Array1, ArrayView1, ArrayView2};
+use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
+use tracing::debug;
 
 use crate::error::Result;
-use crate::logistic::LogisticValidParams;
+use crate::logistic::{LogisticFit, LogisticValidParams};
 use crate::preprocess::ModelColumn;
 
 /// How much smaller than the fitted penalty the probe's penalty is.
 pub const PROBE_PENALTY_FACTOR: f64 = 1e-4;
+
+/// Training rows above which the probe fits an even sample of this many rows
+/// first (every k-th row in row order).
+pub const PROBE_SAMPLE_ROWS: usize = 20_000;
 
 /// Which side of the boundary holds the positive rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,6 +222,9 @@ fn column_separation(
 
 /// Refits with a penalty [`PROBE_PENALTY_FACTOR`] times smaller and returns
 /// a [`Separation::Linear`] when that fit classifies every row correctly.
+///
+/// Above [`PROBE_SAMPLE_ROWS`] rows the probe first fits an even sample of
+/// them and stops there when the sample is not separated.
 pub fn probe_linear_separation(
     x: ArrayView2<'_, f64>,
     y: ArrayView1<'_, bool>,
@@ -224,16 +232,52 @@ pub fn probe_linear_separation(
     fitted_coefficients: ArrayView1<'_, f64>,
     column_names: &[String],
 ) -> Result<Option<Separation>> {
-    let probe_penalty = params.l2_penalty() * PROBE_PENALTY_FACTOR;
-    let probe = params
-        .with_penalty(probe_penalty)?
-        .with_iteration_count(false)
-        .fit(x, y)?;
+    probe_with_sample(
+        x,
+        y,
+        params,
+        fitted_coefficients,
+        column_names,
+        PROBE_SAMPLE_ROWS,
+    )
+}
 
-    // The margin uses the intercept as fitted, before the class-weight
-    // correction moves it back to the unweighted base rate.
-    let fitted_intercept = probe.intercept - probe.report.weights.prior_correction();
-    let min_margin = min_margin(x, y, probe.coefficients.view(), fitted_intercept);
+/// Probes like [`probe_linear_separation`] with a given sample size.
+///
+/// Every subset of linearly separable rows is itself separable, so a sample
+/// that the probe does not separate shows that the whole set is not
+/// separated either, at a fraction of the cost of a near-unpenalized fit on
+/// every row. A sample that looks separated proves nothing about the other
+/// rows, so then the probe runs on all of them.
+pub(crate) fn probe_with_sample(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView1<'_, bool>,
+    params: &LogisticValidParams,
+    fitted_coefficients: ArrayView1<'_, f64>,
+    column_names: &[String],
+    sample_rows: usize,
+) -> Result<Option<Separation>> {
+    let probe_penalty = params.l2_penalty() * PROBE_PENALTY_FACTOR;
+    let probe_params = params
+        .with_penalty(probe_penalty)?
+        .with_iteration_count(false);
+
+    if x.nrows() > sample_rows {
+        let step = x.nrows().div_ceil(sample_rows.max(1));
+        let rows: Vec<usize> = (0..x.nrows()).step_by(step).collect();
+        let xs = x.select(Axis(0), &rows);
+        let ys = y.select(Axis(0), &rows);
+        let has_both = ys.iter().any(|&v| v) && ys.iter().any(|&v| !v);
+        if has_both && probe_margin(xs.view(), ys.view(), &probe_params)?.1 <= 0.0 {
+            debug!(
+                rows = xs.nrows(),
+                "separation probe: the sample is not separated"
+            );
+            return Ok(None);
+        }
+    }
+
+    let (probe, min_margin) = probe_margin(x, y, &probe_params)?;
     if min_margin <= 0.0 {
         return Ok(None);
     }
@@ -247,6 +291,20 @@ pub fn probe_linear_separation(
         min_margin,
         norm_growth,
     }))
+}
+
+/// Fits the probe and returns it with its smallest margin over the rows.
+fn probe_margin(
+    x: ArrayView2<'_, f64>,
+    y: ArrayView1<'_, bool>,
+    probe_params: &LogisticValidParams,
+) -> Result<(LogisticFit, f64)> {
+    let probe = probe_params.fit(x, y)?;
+    // The margin uses the intercept as fitted, before the class-weight
+    // correction moves it back to the unweighted base rate.
+    let fitted_intercept = probe.intercept - probe.report.weights.prior_correction();
+    let margin = min_margin(x, y, probe.coefficients.view(), fitted_intercept);
+    Ok((probe, margin))
 }
 
 /// The smallest signed margin `s_i * (x_i.w + b)` over the rows.
@@ -271,4 +329,93 @@ fn largest_columns(w: &Array1<f64>, names: &[String], k: usize) -> Vec<String> {
         .take(k)
         .map(|j| names[j].clone())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{Array1, Array2};
+
+    use super::*;
+    use crate::logistic::LogisticParams;
+    use linfa::ParamGuard;
+
+    fn params() -> LogisticValidParams {
+        LogisticParams::default().l2_penalty(0.01).check().unwrap()
+    }
+
+    /// 400 rows on a grid of two columns, labelled by `label(x1, x2)`.
+    fn grid(label: impl Fn(f64, f64) -> bool) -> (Array2<f64>, Array1<bool>) {
+        let mut values = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..20 {
+            for j in 0..20 {
+                let (x1, x2) = (f64::from(i) - 9.5, f64::from(j) - 9.5);
+                values.extend([x1, x2]);
+                labels.push(label(x1, x2));
+            }
+        }
+        (
+            Array2::from_shape_vec((400, 2), values).unwrap(),
+            Array1::from(labels),
+        )
+    }
+
+    fn names() -> Vec<String> {
+        vec!["x1".to_owned(), "x2".to_owned()]
+    }
+
+    #[test]
+    fn sampled_probe_finds_separable_rows() {
+        // x1 + x2 > 0 splits every row; neither column does on its own.
+        let (x, y) = grid(|x1, x2| x1 + x2 > 0.0);
+        let fitted = Array1::from(vec![1.0, 1.0]);
+        for sample_rows in [400, 50] {
+            let found = probe_with_sample(
+                x.view(),
+                y.view(),
+                &params(),
+                fitted.view(),
+                &names(),
+                sample_rows,
+            )
+            .unwrap();
+            match found {
+                Some(Separation::Linear { min_margin, .. }) => assert!(min_margin > 0.0),
+                other => panic!("sample of {sample_rows}: unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn sampled_probe_clears_overlapping_rows() {
+        // A checkerboard of 2 x 2 cells: no line splits it, in the sample or in full.
+        let (x, y) = grid(|x1, x2| ((x1 + 9.5) as i64 / 2 + (x2 + 9.5) as i64 / 2) % 2 == 0);
+        let fitted = Array1::from(vec![0.1, 0.1]);
+        for sample_rows in [400, 50] {
+            let found = probe_with_sample(
+                x.view(),
+                y.view(),
+                &params(),
+                fitted.view(),
+                &names(),
+                sample_rows,
+            )
+            .unwrap();
+            assert_eq!(found, None, "sample of {sample_rows}");
+        }
+    }
+
+    #[test]
+    fn one_class_sample_falls_back_to_all_rows() {
+        // A sample of 10 takes every 40th row, all with x2 = -9.5, so it holds
+        // no positive row; the probe must then fit all rows, which x2 > 0 splits.
+        let (x, y) = grid(|_, x2| x2 > 0.0);
+        let fitted = Array1::from(vec![0.0, 1.0]);
+        let found =
+            probe_with_sample(x.view(), y.view(), &params(), fitted.view(), &names(), 10).unwrap();
+        assert!(
+            matches!(found, Some(Separation::Linear { .. })),
+            "unexpected {found:?}"
+        );
+    }
 }
