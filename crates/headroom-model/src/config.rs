@@ -94,7 +94,7 @@ pub struct ModelConfig {
     /// validation folds, a probability such as 0.3, or `{ flag_share = 0.1 }`
     /// to flag a fixed share of accounts.
     pub threshold: ThresholdSetting,
-    /// Most training rows a validation fold fits on (default 200,000); a
+    /// Most training rows a validation fold fits on (default 50,000); a
     /// larger fold fits on every k-th row. 0 means no limit.
     pub selection_rows: usize,
     /// The solver's iteration cap (default 500).
