@@ -488,6 +488,21 @@ fn assert_look_ahead_flagged(project: &Path, latest: &Value, versions: &[String]
             "{notices:?}"
         );
     }
+
+    // One account of the same date gets the same warning on stderr.
+    let account = json["accounts"][0]["account_id"].as_str().unwrap();
+    let output = headroom()
+        .args(["account", account, "--project"])
+        .arg(project)
+        .args(["--as-of", "2025-06-30"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let account_stderr = stderr_of(&output);
+    for (kind, version) in ["churn", "expansion"].iter().zip(versions) {
+        let opening = format!("warning: look-ahead: the {kind} model {version} was trained");
+        assert!(account_stderr.contains(&opening), "{account_stderr}");
+    }
 }
 
 #[test]

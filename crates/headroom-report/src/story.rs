@@ -19,7 +19,7 @@ use crate::history::{AccountHistory, HistoryRequest, load_history};
 use crate::models::ModelQuality;
 use crate::progress::Progress;
 use crate::project::Project;
-use crate::run::AccountScore;
+use crate::run::{AccountScore, LookAhead};
 use crate::score::{Loaded, ScoreOptions, score_with_features};
 
 /// Most months of usage an account story shows.
@@ -87,6 +87,10 @@ pub struct AccountStory {
     pub expansion_model: Option<ModelQuality>,
     /// The run's notices.
     pub notices: Vec<String>,
+    /// The champions trained on outcomes dated after the scoring date; their
+    /// messages are among `notices` too.
+    #[serde(skip)]
+    pub look_ahead: Vec<LookAhead>,
     /// The last day of each month of `usage`, oldest first.
     pub months: Vec<NaiveDate>,
     /// Monthly usage of every entitlement over the account's history.
@@ -156,6 +160,7 @@ pub fn account_story(
         churn_model: run.churn_model,
         expansion_model: run.expansion_model,
         notices: run.notices,
+        look_ahead: run.look_ahead,
         months,
         usage,
         features,

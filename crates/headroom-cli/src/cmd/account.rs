@@ -88,6 +88,11 @@ pub fn run(args: AccountArgs, quiet: bool) -> Result<()> {
         .with_context(|| format!("failed to report on account {:?}", args.id))?;
     progress.finish();
     project.store.close()?;
+    if !quiet {
+        for look_ahead in &story.look_ahead {
+            eprintln!("warning: {}", look_ahead.message());
+        }
+    }
 
     let text = match (args.audience, args.format) {
         (Audience::Internal, AccountFormat::Text) => render::render_account_text(&story),

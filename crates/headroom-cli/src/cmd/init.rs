@@ -22,7 +22,7 @@ pub const CONFIG_TEMPLATE: &str = include_str!("../headroom.toml");
 /// headroom.toml is kept unless --force is given.
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The project folder to create [default: the current folder].
+    /// The project folder to create (the current folder when omitted).
     #[arg(value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
 
