@@ -169,6 +169,61 @@ fn outcomes_survive_kill_after_stored_line() {
 }
 
 #[test]
+fn outcomes_dated_after_this_month_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+
+    let added = headroom()
+        .args([
+            "outcomes",
+            "add",
+            "A1",
+            "2099-10-31",
+            "renewed",
+            "--project",
+        ])
+        .arg(&project)
+        .assert()
+        .failure();
+    let stderr = stderr_of(&added);
+    assert!(
+        stderr.contains("dated 2099-10-31, after the end of the current month"),
+        "{stderr}"
+    );
+
+    let file = dir.path().join("typo.csv");
+    let text = "account_id,date,outcome\nA1,2025-10-31,churned\nA2,2099-10-31,renewed\n";
+    fs::write(&file, text).unwrap();
+    let imported = outcomes_import(&project, &file).failure();
+    let stderr = stderr_of(&imported);
+    assert!(
+        stderr.contains(&format!("{}:3", file.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2099-10-31"), "{stderr}");
+    assert!(stderr.contains("nothing was stored"), "{stderr}");
+    assert_eq!(stored_outcomes(&project), 0);
+
+    let intervention = headroom()
+        .args([
+            "interventions",
+            "add",
+            "A1",
+            "2099-01-15",
+            "exec call",
+            "--project",
+        ])
+        .arg(&project)
+        .assert()
+        .failure();
+    let stderr = stderr_of(&intervention);
+    assert!(
+        stderr.contains("dated 2099-01-15, after the end of the current month"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn outcomes_add_and_list() {
     let dir = tempfile::tempdir().unwrap();
     let project = imported_project(dir.path());

@@ -572,3 +572,25 @@ fn validate_rejects_csv_beside_parquet() {
         )
     );
 }
+
+#[test]
+fn misspelled_config_section_stops_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+    let config = project.join("headroom.toml");
+    fs::write(&config, "[modle]\nhorizon_days = 90\n").unwrap();
+
+    for command in [&["train"][..], &["score", "--no-snapshot"][..]] {
+        let output = run_in(&project, command);
+        let stderr = stderr_of(&output);
+        assert!(!output.status.success(), "{command:?} succeeded");
+        assert!(
+            stderr.contains(&format!(
+                "invalid config {}: unknown section [modle]",
+                config.display()
+            )),
+            "{command:?}: {stderr}"
+        );
+        assert!(stderr.contains("did you mean [model]?"), "{stderr}");
+    }
+}

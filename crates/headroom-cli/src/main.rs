@@ -40,7 +40,7 @@ enum Command {
     )]
     Init(cmd::init::InitArgs),
     #[command(
-        after_help = "Examples:\n  headroom validate exports/\n  headroom validate ../shared/data/ravenstack --mapping data/mappings/ravenstack.toml"
+        after_help = "Examples:\n  headroom validate exports/\n  headroom validate ravenstack/ --mapping data/mappings/ravenstack.toml"
     )]
     Validate(cmd::validate::ValidateArgs),
     #[command(

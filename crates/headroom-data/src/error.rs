@@ -59,6 +59,17 @@ pub enum DataError {
         /// What is wrong.
         message: String,
     },
+    /// A top-level entry of the config file that no stage reads, such as a
+    /// misspelled section whose settings would otherwise be ignored.
+    #[error("invalid config {path}: unknown section [{name}]\nhint: {hint}")]
+    UnknownConfigSection {
+        /// The config file.
+        path: PathBuf,
+        /// The entry's name.
+        name: String,
+        /// The sections headroom reads, and the closest one.
+        hint: String,
+    },
     /// Another process holds the project's import lock.
     #[error(
         "another import into this project is running: {path} is held by {holder}\nhint: wait for that import to finish and run this one again; the lock is released when its process exits"

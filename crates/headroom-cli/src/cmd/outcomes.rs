@@ -32,8 +32,9 @@ enum OutcomesCommand {
     /// The file has the outcomes table's columns (account_id, date, outcome,
     /// and optionally contract_id, arr_before, arr_after, reason), or any
     /// columns a mapping adapts. Every row is checked first: unknown
-    /// accounts, dates before the account's customer_since, and outcomes
-    /// already recorded with other facts are errors with their line, and
+    /// accounts, dates before the account's customer_since or after the
+    /// current month, and outcomes already recorded with other facts are
+    /// errors with their line, and
     /// nothing is stored. Importing the same file again adds nothing. Prints
     /// how many outcomes were stored and how many were already there.
     #[command(

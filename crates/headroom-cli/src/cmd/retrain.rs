@@ -42,9 +42,9 @@ pub struct RetrainArgs {
     #[arg(long, value_name = "KIND", value_parser = super::train::parse_kind)]
     kind: Option<ModelKind>,
 
-    /// Train and compare a challenger even when a registered model has the
-    /// same data and settings (a change of [model] scale_penalty alone is
-    /// not detected).
+    /// Train even when a registered model has the same data and settings (a
+    /// change of [model] scale_penalty alone is not detected). A fit that
+    /// reproduces a registered version is reported as such and not compared.
     #[arg(long)]
     force: bool,
 
@@ -100,7 +100,7 @@ type MetricOf = fn(&WindowMetrics) -> Option<f64>;
 fn render_already_trained(trained: &AlreadyTrained) -> String {
     let (first, last) = trained.trained_on;
     format!(
-        "{} model: skipped, neither the training data nor the [model] settings have changed since version {} ({}) was trained on rows observed {first} to {last} (data fingerprint {}), so a retrain would fit it again; nothing was trained or recorded\n  hint: import newer exports or record outcomes first; --force retrains anyway\n",
+        "{} model: skipped, neither the training data nor the [model] settings have changed since version {} ({}) was trained on rows observed {first} to {last} (data fingerprint {}), so a retrain would fit it again; nothing was trained or recorded\n  hint: import newer exports or record outcomes first (an outcome counts only when it falls within the horizon of a month-end whose horizon is already over); --force retrains anyway\n",
         trained.kind,
         trained.version,
         trained.status,

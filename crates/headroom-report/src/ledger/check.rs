@@ -413,7 +413,8 @@ impl Checker {
         problems
     }
 
-    /// Checks that the account exists and existed on `date`.
+    /// Checks that the account exists and existed on `date`, and that `date`
+    /// is not after the current month.
     pub(crate) fn account_problem(
         &self,
         account_id: &str,
@@ -429,6 +430,18 @@ impl Checker {
                 hint: "fix the id (ids are compared exactly, including leading zeros), or import the account with `headroom import` first".to_string(),
             });
         };
+        let latest = latest_event_date();
+        if date > latest {
+            return Some(Problem {
+                check: Check::FutureDate,
+                column: "date",
+                value: date.to_string(),
+                message: format!(
+                    "{what} for account {account_id} dated {date}, after the end of the current month ({latest})"
+                ),
+                hint: "fix the date: record an event once it has happened, because a later date moves the end of the history that decides which training rows are labelled".to_string(),
+            });
+        }
         match since {
             Some(since) if date < *since => Some(Problem {
                 check: Check::BeforeStart,
@@ -575,4 +588,20 @@ fn issue(table: TableKind, origin: Option<&RowOrigin>, problem: Problem) -> Issu
         issue = issue.file(origin.file.clone()).at(location);
     }
     issue
+}
+
+/// Returns the last day of the current month, counted from tomorrow in UTC
+/// (today somewhere), the latest date an outcome or intervention may carry.
+/// Later days of the current month pass, as for usage, because exports often
+/// date a month's events on its last day.
+fn latest_event_date() -> NaiveDate {
+    use chrono::Datelike;
+    let tomorrow = chrono::Utc::now().date_naive() + chrono::Days::new(1);
+    let (year, month) = match tomorrow.month() {
+        12 => (tomorrow.year() + 1, 1),
+        month => (tomorrow.year(), month + 1),
+    };
+    NaiveDate::from_ymd_opt(year, month, 1)
+        .and_then(|first| first.pred_opt())
+        .expect("the month after a valid date has a first day")
 }
