@@ -224,6 +224,23 @@ fn outcomes_dated_after_this_month_are_rejected() {
 }
 
 #[test]
+fn outcomes_import_missing_file_is_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+    let file = dir.path().join("nope.csv");
+
+    let failed = outcomes_import(&project, &file).failure();
+
+    let stderr = stderr_of(&failed);
+    assert!(
+        stderr.contains(&format!("file not found: {}", file.display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("nope.csv.csv"), "{stderr}");
+    assert!(stdout_of(&failed).is_empty());
+}
+
+#[test]
 fn outcomes_add_and_list() {
     let dir = tempfile::tempdir().unwrap();
     let project = imported_project(dir.path());

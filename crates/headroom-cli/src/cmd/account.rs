@@ -35,7 +35,7 @@ pub struct AccountArgs {
 
     /// The scoring date (YYYY-MM-DD) [default: the snapshot date of a
     /// snapshot project, else the date of the latest usage row].
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
     as_of: Option<NaiveDate>,
 
     /// Who reads the report.

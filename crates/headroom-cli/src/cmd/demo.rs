@@ -52,7 +52,7 @@ pub struct DemoArgs {
     pub sample: Option<PathBuf>,
 
     /// The last month-end of the history the demo starts from (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE", default_value = "2025-12-31")]
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date, default_value = "2025-12-31")]
     pub start: NaiveDate,
 
     /// The months lived through after the start.

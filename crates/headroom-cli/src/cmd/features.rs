@@ -22,16 +22,16 @@ use polars::prelude::{CsvWriter, DataFrame, ParquetWriter, SerWriter};
 pub struct Args {
     /// The as-of date (YYYY-MM-DD). Usage counts by complete month: inside a
     /// month, the latest month is the one before.
-    #[arg(long, value_name = "DATE", required_unless_present_any = ["describe", "from"])]
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date, required_unless_present_any = ["describe", "from"])]
     as_of: Option<NaiveDate>,
 
     /// Start of a monthly panel (YYYY-MM-DD): features at every month end from
     /// FROM to TO, both included.
-    #[arg(long, value_name = "DATE", requires = "to", conflicts_with = "as_of")]
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date, requires = "to", conflicts_with = "as_of")]
     from: Option<NaiveDate>,
 
     /// End of the monthly panel (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE", requires = "from")]
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date, requires = "from")]
     to: Option<NaiveDate>,
 
     /// The project folder, holding tables/ and headroom.toml.

@@ -50,7 +50,7 @@ pub struct ImportArgs {
 
     /// The day a one-row-per-customer export was taken (YYYY-MM-DD); overrides
     /// `snapshot_date` in the mapping.
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
     pub snapshot_date: Option<NaiveDate>,
 
     /// Import even though the new accounts share fewer than half of the

@@ -81,7 +81,7 @@ struct AddArgs {
     account: String,
 
     /// The date of the action (YYYY-MM-DD).
-    #[arg(value_name = "DATE")]
+    #[arg(value_name = "DATE", value_parser = super::parse_date)]
     date: NaiveDate,
 
     /// The kind of action, such as "training", "business review", "exec call"
@@ -119,6 +119,7 @@ pub fn run(args: InterventionsArgs) -> anyhow::Result<()> {
 }
 
 fn import(args: ImportArgs) -> anyhow::Result<()> {
+    super::outcomes::check_file_exists(&args.file, "interventions")?;
     let mapping = read_mapping(args.mapping.as_ref(), None)?;
     let project = open_project(&args.project)?;
 

@@ -22,6 +22,8 @@ pub mod validate;
 
 use std::process::ExitCode;
 
+use chrono::{Datelike, NaiveDate};
+
 use tracing_subscriber::EnvFilter;
 
 /// Sets up the tracing subscriber on stderr. `RUST_LOG` wins over the flags.
@@ -66,4 +68,83 @@ pub fn report_error(err: &anyhow::Error) -> ExitCode {
         printed.push_str(&text);
     }
     ExitCode::FAILURE
+}
+
+/// Parses a date argument written as YYYY-MM-DD. An invalid one is named with
+/// what is wrong, such as a day its month does not have.
+pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(date);
+    }
+    let parts: Vec<&str> = text.split('-').collect();
+    if let [year, month, day] = parts[..]
+        && let (Ok(year), Ok(month), Ok(day)) = (
+            year.parse::<i32>(),
+            month.parse::<u32>(),
+            day.parse::<u32>(),
+        )
+        && let Some(first) = NaiveDate::from_ymd_opt(year, month, 1)
+    {
+        let days = days_in_month(first);
+        return Err(format!(
+            "{year:04}-{month:02} has {days} days, so day {day} does not exist; write a date as YYYY-MM-DD"
+        ));
+    }
+    Err("expected a date as YYYY-MM-DD, such as 2026-10-31".to_string())
+}
+
+/// Returns the number of days of the month that starts on `first`.
+fn days_in_month(first: NaiveDate) -> u32 {
+    let next = if first.month() == 12 {
+        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
+    };
+    next.map_or(31, |next| (next - first).num_days() as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_date_reads_iso_dates() {
+        assert_eq!(
+            parse_date("2026-10-31"),
+            Ok(NaiveDate::from_ymd_opt(2026, 10, 31).unwrap())
+        );
+        assert_eq!(
+            parse_date("2024-02-29"),
+            Ok(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap())
+        );
+    }
+
+    #[test]
+    fn parse_date_names_missing_day() {
+        assert_eq!(
+            parse_date("2026-02-30"),
+            Err(
+                "2026-02 has 28 days, so day 30 does not exist; write a date as YYYY-MM-DD"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            parse_date("2026-04-31"),
+            Err(
+                "2026-04 has 30 days, so day 31 does not exist; write a date as YYYY-MM-DD"
+                    .to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn parse_date_rejects_other_formats() {
+        for text in ["31/10/2026", "2026-13-01", "2026-10", "yesterday"] {
+            assert_eq!(
+                parse_date(text),
+                Err("expected a date as YYYY-MM-DD, such as 2026-10-31".to_string()),
+                "{text}"
+            );
+        }
+    }
 }

@@ -54,7 +54,7 @@ struct AddArgs {
 
     /// The last day the note applies (YYYY-MM-DD) [default: 90 days after
     /// --from].
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
     until: Option<NaiveDate>,
 
     /// The team's expectation until then: drop (usage falls without churn
@@ -63,7 +63,7 @@ struct AddArgs {
     expect: String,
 
     /// The first day the note applies (YYYY-MM-DD) [default: today].
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
     from: Option<NaiveDate>,
 
     /// The project folder.
@@ -78,7 +78,7 @@ struct ListArgs {
     account: Option<String>,
 
     /// Only the notes that apply on this date (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
     active: Option<NaiveDate>,
 
     /// The project folder.

@@ -86,7 +86,7 @@ struct AddArgs {
     account: String,
 
     /// The date of the event (YYYY-MM-DD).
-    #[arg(value_name = "DATE")]
+    #[arg(value_name = "DATE", value_parser = super::parse_date)]
     date: NaiveDate,
 
     /// The event: renewed, churned, expanded or contracted.
@@ -139,6 +139,7 @@ pub fn run(args: OutcomesArgs) -> anyhow::Result<()> {
 }
 
 fn import(args: ImportArgs) -> anyhow::Result<()> {
+    super::outcomes::check_file_exists(&args.file, "outcomes")?;
     let mapping = read_mapping(args.mapping.as_ref(), None)?;
     let project = open_project(&args.project)?;
 
@@ -212,6 +213,24 @@ fn list(args: ListArgs) -> anyhow::Result<()> {
 }
 
 /// Opens the project folder, naming it in the error.
+/// Checks that the file to import exists, as given or with `.csv` or
+/// `.parquet` added as the table reader adds them, so that a mistyped path
+/// is reported as not found rather than in terms of export file names.
+pub fn check_file_exists(file: &Path, noun: &str) -> anyhow::Result<()> {
+    let with_suffix = |suffix: &str| {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name).exists()
+    };
+    if file.exists() || with_suffix(".csv") || with_suffix(".parquet") {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "file not found: {}\nhint: pass the path of a CSV or Parquet file of {noun}; nothing was stored",
+        file.display()
+    )
+}
+
 pub fn open_project(dir: &Path) -> anyhow::Result<Project> {
     Project::open(dir).with_context(|| format!("failed to open the project {}", dir.display()))
 }

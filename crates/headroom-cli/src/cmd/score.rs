@@ -32,7 +32,7 @@ pub struct ScoreArgs {
 
     /// The scoring date (YYYY-MM-DD) [default: the snapshot date of a
     /// snapshot project, else the date of the latest usage row].
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
     as_of: Option<NaiveDate>,
 
     /// Output format.

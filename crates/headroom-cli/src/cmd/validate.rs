@@ -30,7 +30,7 @@ pub struct ValidateArgs {
 
     /// The day a one-row-per-customer export was taken (YYYY-MM-DD); overrides
     /// `snapshot_date` in the mapping.
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date)]
     pub snapshot_date: Option<NaiveDate>,
 }
 
