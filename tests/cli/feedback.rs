@@ -241,6 +241,46 @@ fn outcomes_import_missing_file_is_not_found() {
 }
 
 #[test]
+fn churn_and_renewal_same_day_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+    let add = |args: &[&str]| {
+        headroom()
+            .args(["outcomes", "add"])
+            .args(args)
+            .arg("--project")
+            .arg(&project)
+            .assert()
+    };
+
+    add(&["A4", "2025-11-30", "renewed"]).success();
+    let churn = add(&["A4", "2025-11-30", "churned"]).failure();
+    let stderr = stderr_of(&churn);
+    assert!(
+        stderr.contains(
+            "outcome churned for account A4 on 2025-11-30 contradicts the renewed outcome of the same day in the ledger"
+        ),
+        "{stderr}"
+    );
+    add(&["A4", "2025-12-31", "churned"]).success();
+
+    let file = dir.path().join("both.csv");
+    let text = "account_id,date,outcome\nA5,2025-10-31,expanded\nA5,2025-10-31,churned\n";
+    fs::write(&file, text).unwrap();
+    let imported = outcomes_import(&project, &file).failure();
+    let stderr = stderr_of(&imported);
+    assert!(
+        stderr.contains("contradicts the expanded outcome of the same day in line 2 of this file"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{}:3", file.display())),
+        "{stderr}"
+    );
+    assert_eq!(stored_outcomes(&project), 2);
+}
+
+#[test]
 fn outcomes_add_and_list() {
     let dir = tempfile::tempdir().unwrap();
     let project = imported_project(dir.path());

@@ -229,7 +229,7 @@ impl Checker {
         for candidate in candidates {
             let key = outcome_key(&candidate.record);
             let earlier = first_seen.get(&key).copied();
-            for problem in self.outcome_problems(candidate, &stored, earlier) {
+            for problem in self.outcome_problems(candidate, &stored, earlier, &first_seen) {
                 report.push(issue(
                     TableKind::Outcomes,
                     candidate.origin.as_ref(),
@@ -253,7 +253,7 @@ impl Checker {
     ) -> Option<Problem> {
         let stored: HashMap<OutcomeKey, &OutcomeRecord> =
             stored.iter().map(|r| (outcome_key(r), r)).collect();
-        self.outcome_problems(candidate, &stored, None)
+        self.outcome_problems(candidate, &stored, None, &HashMap::new())
             .into_iter()
             .next()
     }
@@ -319,12 +319,14 @@ impl Checker {
         candidate: &Candidate<OutcomeRecord>,
         stored: &HashMap<OutcomeKey, &OutcomeRecord>,
         earlier: Option<&Candidate<OutcomeRecord>>,
+        seen: &HashMap<OutcomeKey, &Candidate<OutcomeRecord>>,
     ) -> Vec<Problem> {
         let record = &candidate.record;
         let mut problems = Vec::new();
         problems.extend(self.account_problem(&record.account_id, record.date, "outcome"));
         problems.extend(self.contract_problem(record));
         problems.extend(amount_problem(record));
+        problems.extend(self.contradiction_problem(record, stored, seen));
 
         let key = outcome_key(record);
         let facts = OutcomeFacts::of(record);
@@ -358,6 +360,47 @@ impl Checker {
             }
         }
         problems
+    }
+
+    /// Checks that no churn and other outcome of the same account share a
+    /// date: a customer who left cannot also have renewed, expanded or
+    /// contracted that day, and the labels would count both.
+    fn contradiction_problem(
+        &self,
+        record: &OutcomeRecord,
+        stored: &HashMap<OutcomeKey, &OutcomeRecord>,
+        seen: &HashMap<OutcomeKey, &Candidate<OutcomeRecord>>,
+    ) -> Option<Problem> {
+        let churned = record.outcome == Outcome::Churned;
+        for &other in Outcome::ALL {
+            if other == record.outcome || (churned == (other == Outcome::Churned)) {
+                continue;
+            }
+            let key = (record.account_id.clone(), record.date, other);
+            let place = if stored.contains_key(&key) {
+                "the ledger".to_string()
+            } else if self.outcomes.contains_key(&key) {
+                "the project's imported outcomes".to_string()
+            } else if let Some(candidate) = seen.get(&key) {
+                match &candidate.origin {
+                    Some(origin) => format!("line {} of this file", origin.line),
+                    None => "this file".to_string(),
+                }
+            } else {
+                continue;
+            };
+            return Some(Problem {
+                check: Check::BadValue,
+                column: "outcome",
+                value: record.outcome.to_string(),
+                message: format!(
+                    "outcome {} for account {} on {} contradicts the {other} outcome of the same day in {place}",
+                    record.outcome, record.account_id, record.date
+                ),
+                hint: "keep one outcome per account and day when one of them is a churn: fix the date or the outcome of one row".to_string(),
+            });
+        }
+        None
     }
 
     fn intervention_problems(
