@@ -244,7 +244,7 @@ fn contract_of_other_account_is_error() {
     let file = write(
         dir.path(),
         "outcomes.csv",
-        "account_id,date,outcome,contract_id\nA1,2025-11-30,renewed,C2\nA1,2025-11-30,churned,C7\n",
+        "account_id,date,outcome,contract_id\nA1,2025-11-30,renewed,C2\nA1,2025-12-31,churned,C7\n",
     );
 
     let err = import(&root, &file).unwrap_err();
