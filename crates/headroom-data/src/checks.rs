@@ -117,10 +117,7 @@ pub(crate) fn run(
     above_limits(frames, report);
     clock.lap("usage above limits");
     placeholder_dates(frames, report);
-    // Tomorrow in UTC is today somewhere, so an export dated on the first day
-    // of a month in a time zone ahead of UTC still passes.
-    let latest_today = chrono::Utc::now().date_naive() + chrono::Days::new(1);
-    future_usage(frames, files, latest_today, report);
+    future_usage(frames, files, latest_event_date(), report);
     clock.lap("placeholder and future dates");
 }
 
@@ -812,13 +809,20 @@ fn placeholder_dates(frames: &Frames, report: &mut Report) {
     }
 }
 
-/// Reports usage rows dated after the end of the month of `today`. The latest
-/// usage date becomes the default scoring date, so a single mistyped year
-/// (2099 for 2026) would otherwise move it decades ahead and count every month
-/// up to it as zero usage. Dates later in the current month pass, because
-/// monthly exports often date a month's row on its last day.
-fn future_usage(frames: &Frames, files: &Files, today: chrono::NaiveDate, report: &mut Report) {
-    let limit = month_end(today);
+/// Returns the latest date a usage row, outcome or intervention may carry:
+/// the last day of the current month, counted from tomorrow in UTC (today
+/// somewhere, so an export dated on the first of a month ahead of UTC passes).
+/// Later days of the current month pass because monthly exports often date a
+/// month's rows on its last day.
+pub fn latest_event_date() -> chrono::NaiveDate {
+    month_end(chrono::Utc::now().date_naive() + chrono::Days::new(1))
+}
+
+/// Reports usage rows dated after `limit`. The latest usage date becomes the
+/// default scoring date, so a single mistyped year (2099 for 2026) would
+/// otherwise move it decades ahead and count every month up to it as zero
+/// usage.
+fn future_usage(frames: &Frames, files: &Files, limit: chrono::NaiveDate, report: &mut Report) {
     let rows = frames[&TableKind::Usage]
         .clone()
         .lazy()

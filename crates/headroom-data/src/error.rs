@@ -77,7 +77,7 @@ pub enum DataError {
     ProjectLocked {
         /// The lock file.
         path: PathBuf,
-        /// Who holds the lock, as the holder recorded it.
+        /// The lock holder's process and command, as it recorded them.
         holder: String,
     },
     /// A polars operation on an in-memory table failed.

@@ -27,6 +27,7 @@ pub mod table_file;
 pub mod tables;
 mod value_map;
 
+pub use checks::latest_event_date;
 pub use contract::{ColumnKind, ColumnSpec, TableKind};
 pub use currency::{
     arr_in_reporting_currency, contracts_in_reporting_currency, reporting_currency,

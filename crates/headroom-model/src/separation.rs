@@ -360,26 +360,32 @@ mod tests {
         )
     }
 
-    fn names() -> Vec<String> {
-        vec!["x1".to_owned(), "x2".to_owned()]
+    /// Probes the grid columns x1 and x2 with a sample of `sample_rows`.
+    fn probe(
+        x: &Array2<f64>,
+        y: &Array1<bool>,
+        fitted: [f64; 2],
+        sample_rows: usize,
+    ) -> Option<Separation> {
+        let names = ["x1".to_owned(), "x2".to_owned()];
+        let fitted = Array1::from(fitted.to_vec());
+        probe_with_sample(
+            x.view(),
+            y.view(),
+            &params(),
+            fitted.view(),
+            &names,
+            sample_rows,
+        )
+        .unwrap()
     }
 
     #[test]
     fn sampled_probe_finds_separable_rows() {
         // x1 + x2 > 0 splits every row; neither column does on its own.
         let (x, y) = grid(|x1, x2| x1 + x2 > 0.0);
-        let fitted = Array1::from(vec![1.0, 1.0]);
         for sample_rows in [400, 50] {
-            let found = probe_with_sample(
-                x.view(),
-                y.view(),
-                &params(),
-                fitted.view(),
-                &names(),
-                sample_rows,
-            )
-            .unwrap();
-            match found {
+            match probe(&x, &y, [1.0, 1.0], sample_rows) {
                 Some(Separation::Linear { min_margin, .. }) => assert!(min_margin > 0.0),
                 other => panic!("sample of {sample_rows}: unexpected {other:?}"),
             }
@@ -390,29 +396,18 @@ mod tests {
     fn sampled_probe_clears_overlapping_rows() {
         // A checkerboard of 2 x 2 cells: no line splits it, in the sample or in full.
         let (x, y) = grid(|x1, x2| ((x1 + 9.5) as i64 / 2 + (x2 + 9.5) as i64 / 2) % 2 == 0);
-        let fitted = Array1::from(vec![0.1, 0.1]);
         for sample_rows in [400, 50] {
-            let found = probe_with_sample(
-                x.view(),
-                y.view(),
-                &params(),
-                fitted.view(),
-                &names(),
-                sample_rows,
-            )
-            .unwrap();
+            let found = probe(&x, &y, [0.1, 0.1], sample_rows);
             assert_eq!(found, None, "sample of {sample_rows}");
         }
     }
 
     #[test]
     fn one_class_sample_falls_back_to_all_rows() {
-        // A sample of 10 takes every 40th row, all with x2 = -9.5, so it holds
+        // A sample of 10 takes every 40th row, all with x2 = -9.5, so it contains
         // no positive row; the probe must then fit all rows, which x2 > 0 splits.
         let (x, y) = grid(|_, x2| x2 > 0.0);
-        let fitted = Array1::from(vec![0.0, 1.0]);
-        let found =
-            probe_with_sample(x.view(), y.view(), &params(), fitted.view(), &names(), 10).unwrap();
+        let found = probe(&x, &y, [0.0, 1.0], 10);
         assert!(
             matches!(found, Some(Separation::Linear { .. })),
             "unexpected {found:?}"

@@ -473,7 +473,7 @@ impl Checker {
                 hint: "fix the id (ids are compared exactly, including leading zeros), or import the account with `headroom import` first".to_string(),
             });
         };
-        let latest = latest_event_date();
+        let latest = headroom_data::latest_event_date();
         if date > latest {
             return Some(Problem {
                 check: Check::FutureDate,
@@ -631,20 +631,4 @@ fn issue(table: TableKind, origin: Option<&RowOrigin>, problem: Problem) -> Issu
         issue = issue.file(origin.file.clone()).at(location);
     }
     issue
-}
-
-/// Returns the last day of the current month, counted from tomorrow in UTC
-/// (today somewhere), the latest date an outcome or intervention may carry.
-/// Later days of the current month pass, as for usage, because exports often
-/// date a month's events on its last day.
-fn latest_event_date() -> NaiveDate {
-    use chrono::Datelike;
-    let tomorrow = chrono::Utc::now().date_naive() + chrono::Days::new(1);
-    let (year, month) = match tomorrow.month() {
-        12 => (tomorrow.year() + 1, 1),
-        month => (tomorrow.year(), month + 1),
-    };
-    NaiveDate::from_ymd_opt(year, month, 1)
-        .and_then(|first| first.pred_opt())
-        .expect("the month after a valid date has a first day")
 }
