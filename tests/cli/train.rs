@@ -189,6 +189,58 @@ fn train_saves_registers_and_prints_evaluation() {
     );
 }
 
+/// Counts the rows an even sample of each class keeps under `limit`: every
+/// k-th row of each class, with the smallest k that fits.
+fn class_sample_size(positives: usize, negatives: usize, limit: usize) -> usize {
+    let mut step = (positives + negatives).div_ceil(limit);
+    while positives.div_ceil(step) + negatives.div_ceil(step) > limit {
+        step += 1;
+    }
+    positives.div_ceil(step) + negatives.div_ceil(step)
+}
+
+#[test]
+fn fit_rows_limit_samples_rows() {
+    let project = project();
+    std::fs::write(
+        project.path().join("headroom.toml"),
+        "[model]\nfit_rows = 1000\n",
+    )
+    .unwrap();
+    let output = train(project.path(), &["--kind", "churn"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let stdout = stdout_of(&output);
+
+    let churned = count_after(&stdout, "  classes: ");
+    let retained = count_after(&stdout, " churned, ");
+    let rows = churned + retained;
+    assert!(rows > 1000, "{stdout}");
+    let fitted = class_sample_size(churned, retained, 1000);
+    assert!(
+        stdout.contains(&format!(
+            "saved model: refitted on all {} labelled rows (an even sample of {} fitted)",
+            thousands(rows),
+            thousands(fitted)
+        )),
+        "{stdout}"
+    );
+
+    let files = model_files(project.path());
+    let churn = ModelArtifact::load(&project.path().join("models").join(&files[0])).unwrap();
+    assert_eq!(churn.training.rows, rows);
+    assert_eq!(churn.training.fit_rows, Some(fitted));
+    assert_eq!(churn.settings.fit_rows, Some(1000));
+    let evaluated = &churn.held_out.as_ref().unwrap().training;
+    assert_eq!(
+        evaluated.fit_rows,
+        (evaluated.rows > 1000).then(|| class_sample_size(
+            evaluated.positives,
+            evaluated.rows - evaluated.positives,
+            1000
+        ))
+    );
+}
+
 #[test]
 fn train_counts_unfinished_horizons_like_the_panel() {
     // The history ends 2025-12-31, so rows observed after 2025-07-04 (180

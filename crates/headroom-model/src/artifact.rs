@@ -64,6 +64,10 @@ pub struct ModelSettings {
     pub candidate_penalties: Vec<f64>,
     /// The validation fold settings.
     pub folds: FoldParams,
+    /// The most rows a fit reads; a larger training set fits on an even
+    /// sample of each class. `None` means no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit_rows: Option<usize>,
 }
 
 /// The rows a model was trained on.
@@ -81,6 +85,9 @@ pub struct TrainingSummary {
     pub accounts: usize,
     /// [`crate::Dataset::fingerprint`] of the training data.
     pub fingerprint: String,
+    /// The rows the solver read, when it fitted on a sample of `rows`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit_rows: Option<usize>,
 }
 
 /// A trained model with its preprocessing, coefficients, settings, training

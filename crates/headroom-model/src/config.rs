@@ -16,8 +16,8 @@ use crate::folds::FoldParams;
 use crate::logistic::{ClassWeight, DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE};
 use crate::threshold::ThresholdRule;
 use crate::train::{
-    DEFAULT_INDICATOR_SHARE, DEFAULT_PENALTIES, DEFAULT_SELECTION_ROWS, SeparationPolicy,
-    TrainParams,
+    DEFAULT_FIT_ROWS, DEFAULT_INDICATOR_SHARE, DEFAULT_PENALTIES, DEFAULT_SELECTION_ROWS,
+    SeparationPolicy, TrainParams,
 };
 
 /// Feature-table columns that get an interaction with the renewal window by
@@ -97,6 +97,10 @@ pub struct ModelConfig {
     /// Most training rows a validation fold fits on (default 50,000); a
     /// larger fold fits on every k-th row. 0 means no limit.
     pub selection_rows: usize,
+    /// Most rows a model is fitted on (default 200,000); a larger training
+    /// set fits on every k-th row of each class, so the base rate is kept.
+    /// 0 means no limit.
+    pub fit_rows: usize,
     /// The solver's iteration cap (default 500).
     pub max_iterations: u64,
     /// Gradient-norm tolerance of the solver (default 1e-5).
@@ -158,6 +162,7 @@ impl Default for ModelConfig {
             class_weight: ClassWeightSetting::default(),
             threshold: ThresholdSetting::default(),
             selection_rows: DEFAULT_SELECTION_ROWS,
+            fit_rows: DEFAULT_FIT_ROWS,
             max_iterations: DEFAULT_MAX_ITERATIONS,
             tolerance: DEFAULT_TOLERANCE,
             folds: 2,
@@ -282,6 +287,7 @@ impl ModelConfig {
             .scale_penalty(self.scale_penalty)
             .adapt_folds(self.adapt_folds)
             .selection_rows(self.selection_rows)
+            .fit_rows(self.fit_rows)
             .check()
     }
 

@@ -201,6 +201,37 @@ impl Dataset {
         }
     }
 
+    /// Positions of an even sample of at most `max_rows` rows that keeps
+    /// each class's share: every k-th positive and every k-th negative row,
+    /// in row order, with the smallest k that fits. Returns `None` when every
+    /// row fits or `max_rows` is 0 (no limit).
+    pub fn class_sample(&self, max_rows: usize) -> Option<Vec<usize>> {
+        let n = self.n_rows();
+        if max_rows == 0 || n <= max_rows {
+            return None;
+        }
+        let positives = self.n_positive();
+        let negatives = n - positives;
+        let mut step = n.div_ceil(max_rows);
+        while positives.div_ceil(step) + negatives.div_ceil(step) > max_rows {
+            step += 1;
+        }
+        let (mut seen_positive, mut seen_negative) = (0, 0);
+        let mut rows = Vec::with_capacity(max_rows);
+        for (i, &label) in self.labels.iter().enumerate() {
+            let seen = if label {
+                &mut seen_positive
+            } else {
+                &mut seen_negative
+            };
+            if *seen % step == 0 {
+                rows.push(i);
+            }
+            *seen += 1;
+        }
+        Some(rows)
+    }
+
     /// The SHA-256 of the data, as `sha256:<hex>`.
     ///
     /// The hash reads, in this order:
@@ -364,5 +395,42 @@ mod tests {
         assert_eq!(data.features().keys()[0].account_id, "a1");
         assert!(!data.labels()[0]);
         assert_eq!(data.features().values()[[0, 0]], 2.5);
+    }
+
+    fn labelled(labels: &[bool]) -> Dataset {
+        let n = labels.len();
+        let values = Array2::from_shape_fn((n, 1), |(i, _)| i as f64);
+        let x = FeatureMatrix::new(values, names(&["a"]), keys(n)).unwrap();
+        Dataset::new(ModelKind::Churn, x, Array1::from(labels.to_vec())).unwrap()
+    }
+
+    #[test]
+    fn class_sample_takes_every_kth_row_of_each_class() {
+        // 3 positives (rows 0, 3, 7) and 7 negatives, at most 5 rows. Every
+        // 2nd row of each class would keep 2 + 4 = 6, so every 3rd: positive
+        // row 0 and negative rows 1, 5 and 9 (the 1st, 4th and 7th negatives).
+        let (t, f) = (true, false);
+        let data = labelled(&[t, f, f, t, f, f, f, t, f, f]);
+        assert_eq!(data.class_sample(5), Some(vec![0, 1, 5, 9]));
+    }
+
+    #[test]
+    fn class_sample_keeps_the_base_rate() {
+        // 100 rows, every 4th positive (25). At most 50 rows: every 2nd row
+        // of each class, 13 positives and 38 negatives, would be 51, so
+        // every 3rd: 9 positives and 25 negatives.
+        let labels: Vec<bool> = (0..100).map(|i| i % 4 == 0).collect();
+        let data = labelled(&labels);
+        let rows = data.class_sample(50).unwrap();
+        let positives = rows.iter().filter(|&&i| labels[i]).count();
+        assert_eq!((positives, rows.len() - positives), (9, 25));
+    }
+
+    #[test]
+    fn class_sample_is_none_without_a_limit_or_when_all_rows_fit() {
+        let data = labelled(&[true, false, false]);
+        assert_eq!(data.class_sample(0), None);
+        assert_eq!(data.class_sample(3), None);
+        assert_eq!(data.class_sample(2), Some(vec![0, 1]));
     }
 }

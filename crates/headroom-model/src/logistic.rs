@@ -38,7 +38,9 @@
 //! (fits inside the validation folds do), and a converged fit of more than
 //! [`COUNT_CELLS_MAX`] matrix cells skips it: there the count is only informative.
 //! A fit that did not converge is always counted, because the count
-//! distinguishes a cap reached from a stalled line search.
+//! distinguishes a cap reached from a stalled line search. A fit capped one
+//! iteration earlier separates the two cases, so a fit that reached the cap
+//! costs one extra fit, not a bisection.
 //!
 //! # Class weights
 //!
@@ -302,6 +304,39 @@ impl LogisticValidParams {
         y: ArrayView1<'_, bool>,
         start: Option<&LogisticFit>,
     ) -> Result<LogisticFit> {
+        self.fit_with_start(
+            x,
+            y,
+            start.map(|fit| (fit.coefficients.view(), fit.intercept)),
+        )
+    }
+
+    /// Fits like [`LogisticValidParams::fit_from`], starting from given
+    /// coefficients (one per column of `x`) and intercept, such as those of
+    /// an earlier model mapped onto this matrix's columns.
+    pub fn fit_starting_at(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, bool>,
+        coefficients: ArrayView1<'_, f64>,
+        intercept: f64,
+    ) -> Result<LogisticFit> {
+        self.fit_with_start(x, y, Some((coefficients, intercept)))
+    }
+
+    fn fit_with_start(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, bool>,
+        start: Option<(ArrayView1<'_, f64>, f64)>,
+    ) -> Result<LogisticFit> {
+        if let Some((coefficients, _)) = start {
+            assert_eq!(
+                coefficients.len(),
+                x.ncols(),
+                "one start coefficient per column"
+            );
+        }
         let n_positive = y.iter().filter(|&&v| v).count();
         let n_negative = y.len() - n_positive;
         check_both_classes(n_positive, n_negative)?;
@@ -311,9 +346,9 @@ impl LogisticValidParams {
         let (xw, yw) = solver_input(x, y, weights);
         let weighted_rows = xw.nrows() as f64;
 
-        let init = start.map(|fit| {
-            let mut params = fit.coefficients.to_vec();
-            params.push(fit.intercept - weights.prior_correction());
+        let init = start.map(|(coefficients, intercept)| {
+            let mut params = coefficients.to_vec();
+            params.push(intercept - weights.prior_correction());
             let params = Array1::from(params);
             if linfa_positive_class(yw.view()) {
                 params
@@ -341,7 +376,12 @@ impl LogisticValidParams {
         let converged = gradient_norm <= self.tolerance;
         let cells = xw.nrows() * xw.ncols();
         let iterations = if self.count_iterations && (!converged || cells <= self.count_cells_max) {
-            Some(solver.count_iterations(self.max_iterations, &coefficients, intercept)?)
+            Some(solver.count_iterations(
+                self.max_iterations,
+                &coefficients,
+                intercept,
+                converged,
+            )?)
         } else {
             None
         };
@@ -659,12 +699,22 @@ impl Solver<'_> {
     }
 
     /// The smallest cap whose fit returns exactly the full fit's parameters.
-    fn count_iterations(&self, cap: u64, w: &Array1<f64>, b: f64) -> Result<u64> {
+    ///
+    /// A fit that did not converge has usually run into the cap, which one
+    /// fit capped one iteration earlier shows. The bisection runs only when
+    /// that fit returns the same parameters (a stalled line search).
+    fn count_iterations(&self, cap: u64, w: &Array1<f64>, b: f64, converged: bool) -> Result<u64> {
+        let same = |k: u64| -> Result<bool> {
+            let (wk, bk) = self.run(k)?;
+            Ok(wk == *w && bk.to_bits() == b.to_bits())
+        };
+        if !converged && cap > 1 && !same(cap - 1)? {
+            return Ok(cap);
+        }
         let (mut lo, mut hi) = (0u64, cap);
         while hi - lo > 1 {
             let mid = lo + (hi - lo) / 2;
-            let (wm, bm) = self.run(mid)?;
-            if wm == *w && bm.to_bits() == b.to_bits() {
+            if same(mid)? {
                 hi = mid;
             } else {
                 lo = mid;

@@ -269,12 +269,15 @@ fn column_stats(
     keys: &[RowKey],
 ) -> Result<ColumnStats> {
     let mut present = Vec::with_capacity(values.len());
+    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
     for (i, &v) in values.iter().enumerate() {
         if v.is_infinite() {
             return Err(non_finite(feature, &keys[i], i, v));
         }
         if !v.is_nan() {
             present.push(v);
+            min = min.min(v);
+            max = max.max(v);
         }
     }
 
@@ -287,22 +290,26 @@ fn column_stats(
             max: f64::NAN,
         });
     }
-    present.sort_unstable_by(f64::total_cmp);
     Ok(ColumnStats {
         missing,
-        median: Some(median_of_sorted(&present)),
-        min: present[0],
-        max: present[present.len() - 1],
+        median: Some(median(&mut present)),
+        min,
+        max,
     })
 }
 
-/// The median of sorted, non-empty values.
-fn median_of_sorted(sorted: &[f64]) -> f64 {
-    let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 1 {
-        sorted[mid]
+/// Returns the median of non-empty values, found by selection rather than a
+/// full sort. Reorders `values`.
+fn median(values: &mut [f64]) -> f64 {
+    let odd = values.len() % 2 == 1;
+    let mid = values.len() / 2;
+    let (below, &mut upper, _) = values.select_nth_unstable_by(mid, f64::total_cmp);
+    if odd {
+        upper
     } else {
-        (sorted[mid - 1] + sorted[mid]) / 2.0
+        // The lower middle value is the largest of the values below `mid`.
+        let lower = below.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lower + upper) / 2.0
     }
 }
 
@@ -379,12 +386,13 @@ mod tests {
 
     #[test]
     fn median_of_odd_count_is_middle_value() {
-        assert_eq!(median_of_sorted(&[1.0, 4.0, 9.0]), 4.0);
+        assert_eq!(median(&mut [9.0, 1.0, 4.0]), 4.0);
     }
 
     #[test]
     fn median_of_even_count_is_mean_of_middles() {
-        assert_eq!(median_of_sorted(&[1.0, 4.0, 6.0, 9.0]), 5.0);
+        assert_eq!(median(&mut [9.0, 6.0, 1.0, 4.0]), 5.0);
+        assert_eq!(median(&mut [2.0, 8.0, 3.0, 3.0, 7.0, 1.0]), 3.0);
     }
 
     #[test]

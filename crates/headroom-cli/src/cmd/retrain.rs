@@ -8,11 +8,11 @@ use anyhow::Context;
 use chrono::Utc;
 use clap::Args;
 use headroom_features::FeatureOptions;
-use headroom_model::training::build_training_set;
+use headroom_model::training::{build_training_set, train_models};
 use headroom_model::{ModelConfig, ModelKind};
 use headroom_report::retrain::{
-    AlreadyTrained, KindRetrain, Recorded, RetrainResult, RetrainSettings, Verdict, WindowMetrics,
-    already_trained, retrain_kind,
+    AlreadyTrained, KindRetrain, Recorded, RetrainError, RetrainResult, RetrainSettings, Verdict,
+    WindowMetrics, already_trained, compare_and_record,
 };
 
 use super::outcomes::open_project;
@@ -69,6 +69,7 @@ pub fn run(args: RetrainArgs) -> anyhow::Result<()> {
         None => vec![ModelKind::Churn, ModelKind::Expansion],
     };
 
+    let mut to_train = Vec::new();
     for kind in kinds {
         if !args.force
             && let Some(trained) = already_trained(&set, kind, &project.store)
@@ -77,15 +78,26 @@ pub fn run(args: RetrainArgs) -> anyhow::Result<()> {
             print!("{}", render_already_trained(&trained));
             continue;
         }
-        let outcome = retrain_kind(
+        to_train.push(kind);
+    }
+    for (kind, trained) in train_models(&set, &to_train) {
+        let context = || format!("failed to retrain the {kind} model");
+        let trained = trained
+            .map_err(|source| RetrainError::Model {
+                action: "train",
+                kind: kind.name(),
+                source: Box::new(source),
+            })
+            .with_context(context)?;
+        let outcome = compare_and_record(
+            &trained,
             &set,
-            kind,
             &project.store,
             &project.models_dir(),
             &settings,
             Utc::now(),
         )
-        .with_context(|| format!("failed to retrain the {kind} model"))?;
+        .with_context(context)?;
         print!("{}", render(&outcome));
     }
     project.store.close()?;

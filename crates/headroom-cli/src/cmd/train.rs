@@ -13,11 +13,11 @@ use headroom_data::Tables;
 use headroom_features::FeatureOptions;
 use headroom_model::training::{
     SetSummary, TrainedModel, TrainingSet, build_training_set, labelled_rows, metrics_summary,
-    train_model,
+    train_models,
 };
 use headroom_model::{
     Comparison, Evaluation, FitReport, FitWarning, ModelArtifact, ModelConfig, ModelKind,
-    ScorerMetrics, SelectionReport,
+    ScorerMetrics, SelectionReport, TrainingSummary,
 };
 use headroom_report::project::Project;
 use headroom_store::{DecisionRequest, NewModel, Store};
@@ -77,9 +77,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         .with_context(|| format!("failed to create {}", models_dir.display()))?;
 
     let mut predictions = String::from(PREDICTIONS_HEADER);
-    for kind in kinds {
-        let mut trained =
-            train_model(&set, kind).with_context(|| format!("failed to train the {kind} model"))?;
+    for (kind, trained) in train_models(&set, &kinds) {
+        let mut trained = trained.with_context(|| format!("failed to train the {kind} model"))?;
         if let Some(truth) = &truth {
             add_oracle(&mut trained, &set, truth);
         }
@@ -397,6 +396,14 @@ pub fn render_model(set: &TrainingSet, trained: &TrainedModel, calibration: bool
     render_inputs(&mut out, artifact);
 
     let (Some(held_out), Some(evaluation)) = (&artifact.held_out, &artifact.metrics) else {
+        if let Some(fitted) = training.fit_rows {
+            let _ = writeln!(
+                out,
+                "  fitted on an even sample of {} of the {} rows ([model] fit_rows)",
+                count(fitted),
+                count(training.rows)
+            );
+        }
         render_fit(&mut out, "fit", &artifact.fit);
         let _ = writeln!(
             out,
@@ -406,8 +413,9 @@ pub fn render_model(set: &TrainingSet, trained: &TrainedModel, calibration: bool
     };
     let _ = writeln!(
         out,
-        "  evaluated model: trained on {} rows observed {} to {} (one horizon before the held-out months), L2 penalty {}",
+        "  evaluated model: trained on {} rows{} observed {} to {} (one horizon before the held-out months), L2 penalty {}",
         count(held_out.training.rows),
+        sample_note(&held_out.training),
         held_out.training.first_observation,
         held_out.training.last_observation,
         significant(selected.settings.l2_penalty)
@@ -424,8 +432,9 @@ pub fn render_model(set: &TrainingSet, trained: &TrainedModel, calibration: bool
         };
         let _ = writeln!(
             out,
-            "  saved model: refitted on all {} labelled rows with the same threshold and {penalty}",
-            count(training.rows)
+            "  saved model: refitted on all {} labelled rows{} with the same threshold and {penalty}",
+            count(training.rows),
+            sample_note(training)
         );
         render_fit(&mut out, "saved fit", &artifact.fit);
     }
@@ -444,6 +453,15 @@ pub fn render_model(set: &TrainingSet, trained: &TrainedModel, calibration: bool
         render_calibration(&mut out, &evaluation.overall.model);
     }
     out
+}
+
+/// Says how many of a model's training rows the solver read, when it read a
+/// sample ([model] fit_rows).
+fn sample_note(training: &TrainingSummary) -> String {
+    match training.fit_rows {
+        Some(fitted) => format!(" (an even sample of {} fitted)", count(fitted)),
+        None => String::new(),
+    }
 }
 
 fn render_selection(out: &mut String, artifact: &ModelArtifact) {
@@ -476,11 +494,18 @@ fn render_selection(out: &mut String, artifact: &ModelArtifact) {
     let scaled = if settings.l2_penalty == selection.chosen_penalty {
         String::new()
     } else {
-        format!(
-            ", scaled to {} for {} training rows",
-            significant(settings.l2_penalty),
-            count(artifact.training.rows)
-        )
+        match artifact.training.fit_rows {
+            Some(fitted) => format!(
+                ", scaled to {} for the {} rows fitted",
+                significant(settings.l2_penalty),
+                count(fitted)
+            ),
+            None => format!(
+                ", scaled to {} for {} training rows",
+                significant(settings.l2_penalty),
+                count(artifact.training.rows)
+            ),
+        }
     };
     if selection.candidates.len() == 1 {
         let _ = writeln!(

@@ -19,6 +19,6 @@ pub use labels::{Label, OutcomeDates};
 pub use run::{
     HoldoutWindow, MetricsSummary, ScorerSummary, TrainedModel, evaluate_model, fit_model,
     holdout_window, labelled_rows, metrics_summary, retrains_to_same_model, train_model,
-    training_fingerprint,
+    train_models, training_fingerprint,
 };
 pub use set::{SetSummary, TrainingSet, build_training_set, label_cutoff};

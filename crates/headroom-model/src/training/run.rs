@@ -10,7 +10,6 @@ use crate::dataset::RowKey;
 use crate::error::{ModelError, Result};
 use crate::evaluate::{Evaluation, EvaluationInput, evaluate};
 use crate::kind::ModelKind;
-use crate::profile::InputProfile;
 use crate::training::set::{TrainingSet, label_cutoff};
 
 /// The held-out month-ends and the training rows the evaluated model may use.
@@ -122,6 +121,33 @@ pub fn train_model(set: &TrainingSet, kind: ModelKind) -> Result<TrainedModel> {
     })
 }
 
+/// Runs [`train_model`] for each kind, each on its own thread, and returns
+/// the results in the order of `kinds`.
+///
+/// The solver is single-threaded and the models share only the read-only
+/// set, so on a machine with two cores two models take about the time of
+/// one.
+pub fn train_models(
+    set: &TrainingSet,
+    kinds: &[ModelKind],
+) -> Vec<(ModelKind, Result<TrainedModel>)> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = kinds
+            .iter()
+            .map(|&kind| (kind, scope.spawn(move || train_model(set, kind))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|(kind, handle)| {
+                let trained = handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (kind, trained)
+            })
+            .collect()
+    })
+}
+
 /// Returns whether [`train_model`] on `set` would give back the model of
 /// `artifact`, without fitting one: the same headroom version, fit settings,
 /// held-out window and training-data fingerprint. `fingerprint` is
@@ -178,8 +204,8 @@ pub fn training_fingerprint(set: &TrainingSet, kind: ModelKind) -> Result<String
     if rows.is_empty() {
         return Err(empty_set());
     }
-    let spec = set.fit_inputs(&rows)?;
-    Ok(set.dataset(kind, &spec, &rows)?.fingerprint())
+    let (_, data) = set.fit_dataset(kind, &rows)?;
+    Ok(data.fingerprint())
 }
 
 /// Fits a model of `kind` on the rows observed on or before `until`: the
@@ -206,12 +232,10 @@ pub(crate) fn fit_model_with(
     if rows.is_empty() {
         return Err(empty_set());
     }
-    let spec = set.fit_inputs(&rows)?;
-    let data = set.dataset(kind, &spec, &rows)?;
+    let (spec, data) = set.fit_dataset(kind, &rows)?;
 
     let mut artifact = params.train(&data)?;
     artifact.inputs = Some(spec);
-    artifact.input_profile = Some(InputProfile::fit(data.features()));
     info!(
         model = %kind,
         rows = data.n_rows(),
@@ -231,19 +255,21 @@ fn refit_model(
     evaluated: &ModelArtifact,
 ) -> Result<ModelArtifact> {
     let rows = set.rows(kind, NaiveDate::MIN, NaiveDate::MAX);
-    let spec = set.fit_inputs(&rows)?;
-    let data = set.dataset(kind, &spec, &rows)?;
+    let (spec, data) = set.fit_dataset(kind, &rows)?;
     let params = set.config().train_params()?;
 
     let penalty = if params.scales_penalty() {
-        evaluated.settings.l2_penalty * evaluated.training.rows as f64 / data.n_rows() as f64
+        let evaluated_rows = evaluated
+            .training
+            .fit_rows
+            .unwrap_or(evaluated.training.rows);
+        evaluated.settings.l2_penalty * evaluated_rows as f64 / params.fitted_rows(&data) as f64
     } else {
         evaluated.settings.l2_penalty
     };
-    let mut artifact = params.fit(&data, penalty, evaluated.threshold())?;
+    let mut artifact = params.fit_from_model(&data, penalty, evaluated.threshold(), evaluated)?;
     artifact.selection = evaluated.selection.clone();
     artifact.inputs = Some(spec);
-    artifact.input_profile = Some(InputProfile::fit(data.features()));
     Ok(artifact)
 }
 

@@ -294,6 +294,17 @@ impl TrainingSet {
         InputSpec::fit(&self.select(rows)?, &self.config)
     }
 
+    /// Fits the input spec on the given rows and builds their data set,
+    /// taking the rows out of the panel once for both.
+    pub fn fit_dataset(&self, kind: ModelKind, rows: &[usize]) -> Result<(InputSpec, Dataset)> {
+        let panel = self.select(rows)?;
+        let spec = InputSpec::fit(&panel, &self.config)?;
+        let features = spec.matrix(&panel)?;
+        drop(panel);
+        let data = Dataset::new(kind, features, self.labels(kind, rows))?;
+        Ok((spec, data))
+    }
+
     /// Returns the labels of `kind` on the given rows, `true` for the event.
     pub fn labels(&self, kind: ModelKind, rows: &[usize]) -> Array1<bool> {
         let labels = self.labels_of(kind);
