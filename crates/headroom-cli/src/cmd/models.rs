@@ -36,7 +36,7 @@ enum ModelsCommand {
     ///
     /// Prints on stdout; metrics have 4 decimals and counts none.
     #[command(
-        after_help = "Example:\n  headroom models show 20260430-a8300d21 --project my-project"
+        after_help = "Example:\n  headroom models show 20260430-ab9dca18 --project my-project"
     )]
     Show(ShowArgs),
 
@@ -46,7 +46,7 @@ enum ModelsCommand {
     /// champion; this command overrides that comparison and records the
     /// reason given. Prints the new and the former champion.
     #[command(
-        after_help = "Example:\n  headroom models promote 20260430-a8300d21 --kind churn --reason \"reviewed by hand\""
+        after_help = "Example:\n  headroom models promote 20260430-ab9dca18 --kind churn --reason \"reviewed by hand\""
     )]
     Promote(PromoteArgs),
 
@@ -446,10 +446,10 @@ mod tests {
 
     #[test]
     fn metrics_text_rounds_fractions_and_keeps_counts() {
-        let json = r#"{"version":"20260430-a8300d21","rows":8608,"roc_auc":0.8914837162530987,"log_loss":null,"trained_on_window":false,"model":{"brier":0.05123456789}}"#;
+        let json = r#"{"version":"20260430-ab9dca18","rows":8608,"roc_auc":0.8914837162530987,"log_loss":null,"trained_on_window":false,"model":{"brier":0.05123456789}}"#;
         assert_eq!(
             metrics_text(json),
-            "version 20260430-a8300d21, rows 8608, log_loss -, model (brier 0.0512), roc_auc 0.8915, trained_on_window false"
+            "version 20260430-ab9dca18, rows 8608, log_loss -, model (brier 0.0512), roc_auc 0.8915, trained_on_window false"
         );
     }
 
