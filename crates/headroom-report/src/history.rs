@@ -763,6 +763,10 @@ impl<'a> FromFeatureUsage<'a> {
 
     /// Returns the first month with data of each of `metrics`, and of any
     /// metric.
+    ///
+    /// NOTE: these months count only rows of accounts in the accounts table,
+    /// while [`metric_starts`] counts every row. They differ only for usage of
+    /// unknown accounts, which the import rejects.
     fn metric_starts(&self, metrics: &[String]) -> UsageStarts {
         let mut starts = UsageStarts {
             data: self.usage.metric_start.iter().flatten().copied().min(),
