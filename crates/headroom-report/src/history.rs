@@ -196,9 +196,15 @@ fn load(
     let months = if snapshot { 1 } else { request.months.max(1) };
     let first_month = last_month - months as i32 + 1;
 
+    let started = std::time::Instant::now();
     let rows = FeatureRows::read(features, request.accounts)?;
     let entitled = entitled_per_account(tables, request.as_of, &rows.index)?;
     let metrics = needed_metrics(&entitled, &rows);
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        accounts = rows.ids.len(),
+        "read the entitlements of the history"
+    );
     let window = (request.as_of, first_month, last_month);
     let (monthly, starts, last_used) = match usage {
         Some(usage) if !snapshot => {
@@ -231,6 +237,10 @@ fn load(
             (monthly, starts, last_used)
         }
     };
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "read the usage of the history"
+    );
 
     let mut accounts = HashMap::with_capacity(rows.ids.len());
     for (row, id) in rows.ids.iter().enumerate() {
