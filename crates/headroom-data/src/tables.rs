@@ -92,8 +92,8 @@ impl Tables {
         }
     }
 
-    /// The table of a kind. The usage table is read whole from its file
-    /// on first use ([`Usage::frame`]).
+    /// Returns the table of a kind. The usage table is read whole from its
+    /// file on first use ([`Usage::frame`]).
     ///
     /// Fails when the usage file cannot be read.
     pub fn get(&self, kind: TableKind) -> Result<&DataFrame, DataError> {
@@ -107,8 +107,8 @@ impl Tables {
         })
     }
 
-    /// The table of a kind, mutably. The usage table is read whole from its
-    /// file first ([`Usage::frame_mut`]).
+    /// Returns the table of a kind, mutably. The usage table is read whole
+    /// from its file first ([`Usage::frame_mut`]).
     ///
     /// Fails when the usage file cannot be read.
     pub fn get_mut(&mut self, kind: TableKind) -> Result<&mut DataFrame, DataError> {

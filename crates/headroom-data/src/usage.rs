@@ -3,8 +3,8 @@
 //!
 //! A project's usage stays in `PROJECT/tables/usage.parquet` until a caller
 //! asks for it. [`Usage::for_each_slice`] reads the file a few row groups at a
-//! time, so a stage that turns the rows into something smaller never holds the
-//! whole text table. [`Usage::frame`] reads the whole table once and keeps it.
+//! time, so a stage that turns the rows into something smaller never has the
+//! whole text table in memory. [`Usage::frame`] reads the whole table once and keeps it.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

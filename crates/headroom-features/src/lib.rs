@@ -61,9 +61,9 @@ pub fn features_with(
 }
 
 /// The features of [`features_with`], and the usage they read for reports
-/// that draw the months before `as_of`: the monthly usage of the last
-/// `months` complete months (at most 22, the months the lags read) and the
-/// first and last use of each metric.
+/// that draw the months before `as_of`. The usage covers the last `months`
+/// complete months (at most 22, the months the lags read) and the first and
+/// last use of each metric.
 ///
 /// Fails as [`features_with`] does.
 pub fn features_and_usage(

@@ -157,7 +157,7 @@ impl Totals {
 }
 
 /// Sums monthly usage per metric, industry group and month, for the months
-/// `first..=last`, in one pass over `monthly` (see [`Totals`]). `groups` holds
+/// `first..=last`, in one pass over `monthly` (see [`Totals`]). `groups` contains
 /// the industry group of each `acct_idx`.
 pub fn totals(
     monthly: &DataFrame,
@@ -538,9 +538,9 @@ pub fn lag_frame(
 }
 
 /// Use counts of boolean-feature metrics in two windows ending at each as-of
-/// month, `used_recent` (the as-of month and the two before, about 90 days)
-/// and `used_previous` (the three months before those), and `ever_used`,
-/// whether the metric was used in any month up to the as-of month. A month
+/// month: `used_recent` (the as-of month and the two before, about 90 days)
+/// and `used_previous` (the three months before those). `ever_used` is true
+/// when the metric was used in any month up to the as-of month. A month
 /// counts as used when its usage is positive.
 ///
 /// `rows` must hold every row from five months before the first as-of month,

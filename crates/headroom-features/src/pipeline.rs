@@ -235,10 +235,10 @@ pub struct FeatureUsage {
     pub accounts: DataFrame,
     /// Metric names by `metric_idx`.
     pub metrics: Vec<String>,
-    /// Usage rolled up to one row per account, metric and month, for the
-    /// requested months and the metrics of usage series (those measuring a
-    /// seats or metered entitlement, and the primary metric), in table order
-    /// for monthly usage: `acct_idx`, `metric_idx`, `month`, `value`.
+    /// Usage rolled up to one row per account, metric and month (`acct_idx`,
+    /// `metric_idx`, `month`, `value`), in table order for monthly usage. It
+    /// covers the requested months and the metrics of usage series: those
+    /// measuring a seats or metered entitlement, and the primary metric.
     pub monthly: DataFrame,
     /// The first month with data by `metric_idx`.
     pub metric_start: Vec<Option<i32>>,

@@ -193,7 +193,8 @@ pub(crate) fn score_with_features(
             accounts: None,
         },
     )?;
-    // The monthly usage is the largest value of the run; the rest reads the history.
+    // The feature usage is the largest value of the run, and the later steps
+    // read the history instead.
     drop(usage);
 
     progress.stage("models", None);
