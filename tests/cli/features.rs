@@ -63,7 +63,8 @@ fn tables(a2_currency: &str) -> Tables {
         "metric" => vec!["active_users"; 24],
         "value" => values,
     )
-    .unwrap();
+    .unwrap()
+    .into();
     tables
         .meta
         .rollups
@@ -235,7 +236,13 @@ fn features_reads_grace_from_config() {
         "value" => [7.0],
     )
     .unwrap();
-    with_june.usage = with_june.usage.vstack(&june).unwrap();
+    with_june.usage = with_june
+        .usage
+        .frame()
+        .unwrap()
+        .vstack(&june)
+        .unwrap()
+        .into();
     with_june.write_project(dir.path()).unwrap();
     // a2's contract ended 2023-06-30; 2023-07-10 is 10 days later.
     let run = |config: &str| {

@@ -167,7 +167,7 @@ fn measure(dir: &Path) {
         println!(
             "  {:<14}{:>12} rows",
             kind.name(),
-            loaded.tables.get(kind).height()
+            loaded.tables.get(kind).map_or(0, |df| df.height())
         );
     }
     println!(

@@ -85,7 +85,7 @@ pub fn load(dir: &Path, mapping: &Mapping) -> Result<Loaded, DataError> {
     clock.lap("summaries and line numbers");
     let tables = into_tables(frames, mapping, dir)?;
     for kind in TableKind::ALL {
-        tracing::info!(table = %kind, rows = tables.get(kind).height(), "loaded");
+        tracing::info!(table = %kind, rows = tables.get(kind)?.height(), "loaded");
     }
     tracing::info!(
         errors = report.error_count(),
@@ -415,7 +415,7 @@ fn into_tables(frames: Frames, mapping: &Mapping, dir: &Path) -> Result<Tables, 
         let selected = df
             .select(names)
             .map_err(|source| DataError::Frame { source })?;
-        *tables.get_mut(kind) = selected;
+        *tables.get_mut(kind)? = selected;
     }
     tables.meta = meta(&tables, mapping, dir);
     Ok(tables)

@@ -25,6 +25,7 @@ pub mod report;
 pub mod rollup;
 pub mod table_file;
 pub mod tables;
+pub mod usage;
 mod value_map;
 
 pub use checks::latest_event_date;
@@ -42,3 +43,4 @@ pub use report::{Check, Issue, Location, Report, Severity};
 pub use rollup::usage_by_month;
 pub use table_file::{RowOrigin, TableFile, load_table_file};
 pub use tables::{Rollup, Tables, TablesMeta};
+pub use usage::Usage;

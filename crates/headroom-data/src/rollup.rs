@@ -21,8 +21,13 @@ use crate::tables::{Rollup, Tables};
 ///
 /// Fails only when the usage table lacks contract columns.
 pub fn usage_by_month(tables: &Tables) -> Result<DataFrame, DataError> {
-    roll_up(&tables.usage, &tables.meta.rollups, Grain::Month, &[])
-        .map_err(|source| DataError::Frame { source })
+    roll_up(
+        tables.usage.frame()?,
+        &tables.meta.rollups,
+        Grain::Month,
+        &[],
+    )
+    .map_err(|source| DataError::Frame { source })
 }
 
 /// Combines `usage` rows sharing account, metric and period (`grain`) by each
@@ -137,7 +142,7 @@ mod tests {
         )
         .unwrap();
         let mut tables = Tables::empty();
-        tables.usage = usage;
+        tables.usage = usage.into();
         tables.meta.rollups.insert("users".to_string(), Rollup::Max);
 
         let monthly = usage_by_month(&tables).unwrap();

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::contract::TableKind;
 use crate::error::DataError;
+use crate::usage::Usage;
 
 /// How a usage metric rolls up from days to a month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -60,8 +61,9 @@ pub struct Tables {
     pub contracts: DataFrame,
     /// One row per contract and entitlement.
     pub entitlements: DataFrame,
-    /// One row per account, metric and date.
-    pub usage: DataFrame,
+    /// One row per account, metric and date; a project's usage stays in its
+    /// file until read ([`Usage`]).
+    pub usage: Usage,
     /// One row per account event (may be empty).
     pub outcomes: DataFrame,
     /// One row per customer-success action (may be empty).
@@ -83,38 +85,45 @@ impl Tables {
             accounts: empty(TableKind::Accounts),
             contracts: empty(TableKind::Contracts),
             entitlements: empty(TableKind::Entitlements),
-            usage: empty(TableKind::Usage),
+            usage: Usage::from(empty(TableKind::Usage)),
             outcomes: empty(TableKind::Outcomes),
             interventions: empty(TableKind::Interventions),
             meta: TablesMeta::default(),
         }
     }
 
-    /// The table of a kind.
-    pub fn get(&self, kind: TableKind) -> &DataFrame {
-        match kind {
+    /// Returns the table of a kind. The usage table is read whole from its
+    /// file on first use ([`Usage::frame`]).
+    ///
+    /// Fails when the usage file cannot be read.
+    pub fn get(&self, kind: TableKind) -> Result<&DataFrame, DataError> {
+        Ok(match kind {
             TableKind::Accounts => &self.accounts,
             TableKind::Contracts => &self.contracts,
             TableKind::Entitlements => &self.entitlements,
-            TableKind::Usage => &self.usage,
+            TableKind::Usage => self.usage.frame()?,
             TableKind::Outcomes => &self.outcomes,
             TableKind::Interventions => &self.interventions,
-        }
+        })
     }
 
-    /// The table of a kind, mutably.
-    pub fn get_mut(&mut self, kind: TableKind) -> &mut DataFrame {
-        match kind {
+    /// Returns the table of a kind, mutably. The usage table is read whole
+    /// from its file first ([`Usage::frame_mut`]).
+    ///
+    /// Fails when the usage file cannot be read.
+    pub fn get_mut(&mut self, kind: TableKind) -> Result<&mut DataFrame, DataError> {
+        Ok(match kind {
             TableKind::Accounts => &mut self.accounts,
             TableKind::Contracts => &mut self.contracts,
             TableKind::Entitlements => &mut self.entitlements,
-            TableKind::Usage => &mut self.usage,
+            TableKind::Usage => self.usage.frame_mut()?,
             TableKind::Outcomes => &mut self.outcomes,
             TableKind::Interventions => &mut self.interventions,
-        }
+        })
     }
 
     /// Reads the normalized tables of a project (`PROJECT/tables/*.parquet`).
+    /// The usage rows stay in their file until a caller reads them.
     ///
     /// Fails when a table file is missing or unreadable, or when its schema is
     /// not the contract schema.
@@ -123,6 +132,10 @@ impl Tables {
         let mut tables = Tables::empty();
         for kind in TableKind::ALL {
             let path = dir.join(format!("{}.parquet", kind.name()));
+            if kind == TableKind::Usage {
+                tables.usage = Usage::open(&path)?;
+                continue;
+            }
             let file = File::open(&path).map_err(|source| DataError::Io {
                 path: path.clone(),
                 source,
@@ -134,7 +147,7 @@ impl Tables {
                     source,
                 })?;
             check_schema(kind, &df, &path)?;
-            *tables.get_mut(kind) = df;
+            *tables.get_mut(kind)? = df;
         }
 
         let meta_path = dir.join(META_FILE);
@@ -200,7 +213,7 @@ impl Tables {
                 path: path.clone(),
                 source,
             })?;
-            let mut df = self.get(kind).clone();
+            let mut df = self.get(kind)?.clone();
             ParquetWriter::new(file)
                 .finish(&mut df)
                 .map_err(|source| DataError::Polars {

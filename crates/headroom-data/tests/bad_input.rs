@@ -153,7 +153,7 @@ fn percent_strings_read_as_fractions() {
     let loaded = load_mapped(dir.path(), &mapping);
     assert_eq!(loaded.report.error_count(), 0, "{}", loaded.report.render());
     assert_eq!(
-        floats(&loaded.tables.usage, "value"),
+        floats(loaded.tables.usage.frame().unwrap(), "value"),
         [Some(0.85), Some(0.62)]
     );
 }
@@ -221,6 +221,8 @@ A2,04/05/2025,active_users,12\n";
     let dates: Vec<_> = loaded
         .tables
         .usage
+        .frame()
+        .unwrap()
         .column("date")
         .unwrap()
         .date()
@@ -305,7 +307,7 @@ fn blank_usage_value_needs_fill() {
     let loaded = load_mapped(dir.path(), &mapping);
     assert_eq!(loaded.report.error_count(), 0);
     assert_eq!(
-        floats(&loaded.tables.usage, "value"),
+        floats(loaded.tables.usage.frame().unwrap(), "value"),
         [Some(80.0), Some(0.0)]
     );
     let filled = loaded.report.of(Check::Filled);
@@ -471,7 +473,7 @@ A2,2024-03-31,active_users,12\n";
     // stay and are counted. A2's January row predates its contract (from
     // 2024-03-01), so no limit applies to it.
     assert_eq!(
-        floats(&loaded.tables.usage, "value"),
+        floats(loaded.tables.usage.frame().unwrap(), "value"),
         [Some(80.0), Some(12.0), Some(12.0)]
     );
     let above = loaded.report.of(Check::AboveLimit);
@@ -666,7 +668,7 @@ fn parquet_part_folder_passes_through() {
     let loaded = load_contract(dir.path());
     assert_eq!(loaded.report.error_count(), 0, "{}", loaded.report.render());
     assert_eq!(
-        floats(&loaded.tables.usage, "value"),
+        floats(loaded.tables.usage.frame().unwrap(), "value"),
         [Some(80.0), Some(12.0), Some(75.0)]
     );
     let summary = &loaded.report.tables[&headroom_data::TableKind::Usage];
@@ -734,7 +736,7 @@ A1,2024-01-25,nps,9\n";
     );
     let loaded = load_mapped(dir.path(), &mapping);
     assert_eq!(loaded.report.error_count(), 0, "{}", loaded.report.render());
-    let usage = &loaded.tables.usage;
+    let usage = loaded.tables.usage.frame().unwrap();
     let metrics = texts(usage, "metric");
     let values = floats(usage, "value");
     let by_metric: BTreeMap<_, _> = metrics
@@ -846,9 +848,9 @@ fn flat_portfolio_example_expands_to_snapshot() {
     };
     assert_eq!(arr_of("Northwind Traders"), Some(120000.0));
     assert_eq!(arr_of("Corvid Analytics"), Some(9500.0));
-    let metrics = texts(&tables.usage, "metric");
-    let accounts = texts(&tables.usage, "account_id");
-    let values = floats(&tables.usage, "value");
+    let metrics = texts(tables.usage.frame().unwrap(), "metric");
+    let accounts = texts(tables.usage.frame().unwrap(), "account_id");
+    let values = floats(tables.usage.frame().unwrap(), "value");
     let adoption = (0..metrics.len())
         .find(|&i| {
             metrics[i].as_deref() == Some("feature_adoption")
@@ -977,7 +979,7 @@ fn lookup_key_with_two_accounts_is_error() {
         "subscription_id S1 belongs to two accounts, A1 and A2"
     );
     assert_eq!(
-        texts(&loaded.tables.usage, "account_id"),
+        texts(loaded.tables.usage.frame().unwrap(), "account_id"),
         [Some("A1".to_string()), Some("A2".to_string())]
     );
 }

@@ -87,7 +87,7 @@ fn synthetic(accounts: usize, months: i32) -> PolarsResult<Tables> {
     tables.accounts = accounts_table(index.clone(), start)?;
     tables.contracts = contracts_table(index.clone(), start, end)?;
     tables.entitlements = entitlements_table(index.clone())?;
-    tables.usage = usage_table(index, months)?;
+    tables.usage = usage_table(index, months)?.into();
     tables.meta.rollups = [
         ("active_users".to_string(), Rollup::Max),
         ("storage_gb".to_string(), Rollup::Last),

@@ -130,7 +130,7 @@ mod tests {
         let err = reporting(&tables, day()).unwrap_err();
         assert!(matches!(
             &err,
-            FeatureError::Currency(DataError::MixedCurrencies { currencies, .. })
+            FeatureError::Data(DataError::MixedCurrencies { currencies, .. })
                 if currencies == &["EUR", "USD"]
         ));
         assert!(err.to_string().contains("(EUR, USD)"));
@@ -144,7 +144,7 @@ mod tests {
         let err = reporting(&tables, day()).unwrap_err();
         assert!(matches!(
             err,
-            FeatureError::Currency(DataError::MissingFxRate { ref currency, .. }) if currency == "GBP"
+            FeatureError::Data(DataError::MissingFxRate { ref currency, .. }) if currency == "GBP"
         ));
     }
 

@@ -16,10 +16,11 @@ pub enum FeatureError {
         source: PolarsError,
     },
 
-    /// ARR cannot be converted into one currency: the contracts mix currencies
-    /// without an FX table, or a currency has no rate.
+    /// The data stage failed: ARR cannot be converted into one currency (the
+    /// contracts mix currencies without an FX table, or a currency has no
+    /// rate), or the usage file cannot be read.
     #[error(transparent)]
-    Currency(#[from] headroom_data::DataError),
+    Data(#[from] headroom_data::DataError),
 
     /// An FX rate is zero, negative or not a number.
     #[error(

@@ -25,17 +25,19 @@ mod names;
 pub mod options;
 mod panel;
 mod pipeline;
+mod scan;
 mod seasonal;
 mod series;
 
 use chrono::NaiveDate;
 use headroom_data::Tables;
-use polars::prelude::{ChunkAgg, DataFrame};
+use polars::prelude::DataFrame;
 
 pub use catalogue::{Family, FeatureSpec, Role, catalogue, lookup, model_columns};
 pub use error::FeatureError;
 pub use index::column_suffix;
 pub use options::{Amendments, FeatureOptions};
+pub use pipeline::FeatureUsage;
 
 /// The features of every account active at `as_of`, with default options.
 ///
@@ -55,7 +57,26 @@ pub fn features_with(
     as_of: NaiveDate,
     options: &FeatureOptions,
 ) -> Result<DataFrame, FeatureError> {
-    pipeline::compute(tables, &[as_of], options)
+    pipeline::compute(tables, &[as_of], options, None).map(|(table, _)| table)
+}
+
+/// The features of [`features_with`], and the usage they read for reports
+/// that draw the months before `as_of`. The usage covers the last `months`
+/// complete months (at most 22, the months the lags read) and the first and
+/// last use of each metric.
+///
+/// Fails as [`features_with`] does.
+pub fn features_and_usage(
+    tables: &Tables,
+    as_of: NaiveDate,
+    options: &FeatureOptions,
+    months: usize,
+) -> Result<(DataFrame, FeatureUsage), FeatureError> {
+    let (table, usage) = pipeline::compute(tables, &[as_of], options, Some(months))?;
+    Ok((
+        table,
+        usage.expect("usage is returned when months are given"),
+    ))
 }
 
 /// Checks that the project has usage for the month that features as of
@@ -67,16 +88,15 @@ pub fn features_with(
 /// is an export that has not been imported.
 ///
 /// Fails with [`FeatureError::UsageNotImported`] when the latest usage row is
-/// dated before that month, or when there are no usage rows.
+/// dated before that month, or when there are no usage rows, and with
+/// [`FeatureError::Data`] when the usage file cannot be read.
 pub fn check_usage_imported(tables: &Tables, as_of: NaiveDate) -> Result<(), FeatureError> {
     let snapshot = tables.meta.snapshot_date.is_some();
     let read_month = calendar::as_of_month(as_of, snapshot);
     let last_usage = tables
         .usage
-        .column("date")
-        .ok()
-        .and_then(|c| c.date().ok().and_then(|d| d.physical().max()))
-        .map(calendar::from_epoch_days);
+        .date_range()?
+        .map(|(_, last)| calendar::from_epoch_days(last));
     if last_usage.is_some_and(|date| calendar::month_index(date) >= read_month) {
         return Ok(());
     }
@@ -119,7 +139,7 @@ pub fn monthly_features_with(
     if dates.is_empty() {
         return Err(FeatureError::EmptyRange { from, to });
     }
-    pipeline::compute(tables, &dates, options)
+    pipeline::compute(tables, &dates, options, None).map(|(table, _)| table)
 }
 
 /// Every month end from `from` to `to`, both included.

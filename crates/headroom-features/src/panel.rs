@@ -8,11 +8,10 @@
 //! yields one month of every slot as one column, without a join or a window
 //! per account.
 
-use chrono::NaiveDate;
 use headroom_data::Rollup;
 use polars::prelude::*;
 
-use crate::calendar::{DayTable, days_expr, epoch_days, from_epoch_days, is_month_end};
+use crate::calendar::from_epoch_days;
 use crate::error::{FeatureError, StepContext};
 use crate::exprs::join_ordered;
 
@@ -60,179 +59,19 @@ pub fn split_composite(n_metrics: u32) -> [Expr; 2] {
 /// of a join on the synthetic example (`examples/synthetic.rs`).
 const COMPARED_METRICS: usize = 16;
 
-/// Usage rows with integer keys.
-pub struct IndexedUsage {
-    /// `acct_idx`, `industry_group`, `metric_idx`, `month`, `date_days`,
-    /// `value`.
-    pub rows: DataFrame,
-    /// Rows of known accounts dropped because their metric was not listed.
-    pub unknown_metric_rows: usize,
-}
-
-/// Selects the usage rows dated on or before `until` and adds integer keys.
-///
-/// `metrics` lists the metric names by key. Rows of accounts missing from the
-/// accounts table, or of metrics not in `metrics`, are dropped.
-pub fn index_usage(
-    usage: &DataFrame,
-    accounts: &DataFrame,
-    metrics: &[String],
-    until: NaiveDate,
-) -> Result<IndexedUsage, FeatureError> {
-    let account_keys =
-        accounts
-            .clone()
-            .lazy()
-            .select([col("account_id"), col("acct_idx"), col("industry_group")]);
-    let until = epoch_days(until);
-    let day_numbers = usage
-        .column("date")
-        .and_then(|c| c.cast(&DataType::Int32))
-        .step("the indexed usage")?;
-    let day_numbers = day_numbers.i32().step("the indexed usage")?;
-    let first_day = day_numbers.min().unwrap_or(until).min(until);
-    let days = DayTable::new(first_day, until);
-    let step = "the indexed usage";
-
-    // Filtering copies every column, so it is skipped when no row is later.
-    let dated = usage
-        .clone()
-        .lazy()
-        .with_columns([days_expr(col("date")).alias("date_days")]);
-    let dated = if day_numbers.max().is_some_and(|last| last > until) {
-        dated.filter(col("date_days").lt_eq(lit(until)))
-    } else {
-        dated
-    };
-    let dated = dated
-        .select([
-            col("account_id"),
-            col("metric"),
-            col("date_days"),
-            col("value"),
-        ])
-        .collect()
-        .step(step)?;
-
-    let keyed = with_account_keys(dated, account_keys)?;
-    let keyed = if metrics.len() <= COMPARED_METRICS {
-        keyed.with_columns([metric_key_expr(metrics).alias("metric_idx")])
-    } else {
-        let index = crate::index::metric_index(metrics)?;
-        join_ordered(keyed, index.lazy(), &[col("metric")], JoinType::Left)
-    };
-    let rows = keyed
-        .select([
-            col("acct_idx"),
-            col("industry_group"),
-            col("metric_idx"),
-            days.month(col("date_days")).alias("month"),
-            col("date_days"),
-            col("value"),
-        ])
-        .collect()
-        .step(step)?;
-
-    // Rows of unknown accounts or metrics are dropped; the filter copies every
-    // column, so it runs only when there are such rows.
-    let unknown = ["acct_idx", "metric_idx"]
-        .iter()
-        .map(|name| rows.column(name).map(|c| c.null_count()))
-        .sum::<PolarsResult<usize>>()
-        .step(step)?;
-    if unknown == 0 {
-        return Ok(IndexedUsage {
-            rows,
-            unknown_metric_rows: 0,
-        });
+/// Adds `metric_idx`, the position of `metric` in `metrics` (`UInt32`, null
+/// when absent), keeping the rows in their order.
+pub fn with_metric_key(rows: LazyFrame, metrics: &[String]) -> Result<LazyFrame, FeatureError> {
+    if metrics.len() <= COMPARED_METRICS {
+        return Ok(rows.with_columns([metric_key_expr(metrics).alias("metric_idx")]));
     }
-    let unknown_metric = col("acct_idx")
-        .is_not_null()
-        .and(col("metric_idx").is_null());
-    let counted = rows
-        .clone()
-        .lazy()
-        .select([unknown_metric.sum().cast(DataType::UInt64).alias("rows")])
-        .collect()
-        .step(step)?;
-    let unknown_metric_rows = counted
-        .column("rows")
-        .and_then(|c| c.u64().cloned())
-        .step(step)?
-        .get(0)
-        .unwrap_or(0) as usize;
-    let rows = rows
-        .lazy()
-        .filter(
-            col("acct_idx")
-                .is_not_null()
-                .and(col("metric_idx").is_not_null()),
-        )
-        .collect()
-        .step(step)?;
-    Ok(IndexedUsage {
+    let index = crate::index::metric_index(metrics)?;
+    Ok(join_ordered(
         rows,
-        unknown_metric_rows,
-    })
-}
-
-/// Adds `acct_idx` and `industry_group` to usage rows by `account_id`, in the
-/// rows' order (null for accounts missing from the index).
-///
-/// Exports usually list an account's rows together. Then only the first row
-/// of each run of equal ids is joined and the run's keys are copied to its
-/// rows, at a fraction of the cost of joining every row. Otherwise every row
-/// is joined.
-fn with_account_keys(rows: DataFrame, keys: LazyFrame) -> Result<LazyFrame, FeatureError> {
-    let step = "the indexed usage";
-    let new_run = col("account_id")
-        .neq(col("account_id").shift(lit(1)))
-        .fill_null(lit(true));
-    let rows = rows
-        .lazy()
-        .with_columns([new_run.cast(DataType::UInt32).cum_sum(false).alias("run")])
-        .collect()
-        .step(step)?;
-    let runs = rows
-        .column("run")
-        .and_then(|c| c.u32().cloned())
-        .step(step)?
-        .max()
-        .unwrap_or(0) as usize;
-
-    if runs * 4 > rows.height() {
-        return Ok(join_ordered(
-            rows.lazy(),
-            keys,
-            &[col("account_id")],
-            JoinType::Left,
-        ));
-    }
-    let first_rows = rows
-        .clone()
-        .lazy()
-        .filter(
-            col("run")
-                .neq(col("run").shift(lit(1)))
-                .fill_null(lit(true)),
-        )
-        .select([col("account_id")]);
-    let run_keys = join_ordered(first_rows, keys, &[col("account_id")], JoinType::Left)
-        .collect()
-        .step(step)?;
-    let run_key = |name: &str| -> Result<Expr, FeatureError> {
-        let values = run_keys
-            .column(name)
-            .step(step)?
-            .as_materialized_series()
-            .clone();
-        Ok(lit(values)
-            .gather(col("run") - lit(1u32), false)
-            .alias(name))
-    };
-    Ok(rows
-        .lazy()
-        .with_columns([run_key("acct_idx")?, run_key("industry_group")?]))
+        index.lazy(),
+        &[col("metric")],
+        JoinType::Left,
+    ))
 }
 
 /// Maps `metric` to its position in `metrics` (`UInt32`, null when absent).
@@ -247,7 +86,7 @@ fn metric_key_expr(metrics: &[String]) -> Expr {
 }
 
 /// The first month with usage of each account and each metric, and of the
-/// whole portfolio.
+/// whole portfolio ([`crate::scan::scan`] collects them).
 pub struct FirstMonths {
     /// The first usage month by `acct_idx` (null without usage).
     ///
@@ -264,82 +103,71 @@ pub struct FirstMonths {
     pub monthly_grain: bool,
 }
 
-/// Finds the first usage months, and whether the usage is monthly, in one pass
-/// over the usage rows.
-///
-/// A group-by per account over every usage row costs more than this loop,
-/// which only keeps a running minimum per account and per metric.
-pub fn first_months(
-    rows: &DataFrame,
-    n_accounts: usize,
-    n_metrics: u32,
-) -> Result<FirstMonths, FeatureError> {
-    let step = "the history starts";
-    let accounts = rows
-        .column("acct_idx")
-        .and_then(|c| c.u32().cloned())
-        .step(step)?;
-    let metrics = rows
-        .column("metric_idx")
-        .and_then(|c| c.u32().cloned())
-        .step(step)?;
-    let months = rows
-        .column("month")
-        .and_then(|c| c.i32().cloned())
-        .step(step)?;
-    let days = rows
-        .column("date_days")
-        .and_then(|c| c.i32().cloned())
-        .step(step)?;
-
-    // Month ends of the days the usage spans, looked up per row.
-    let first_day = days.min().unwrap_or(0);
-    let month_ends: Vec<bool> = (first_day..=days.max().unwrap_or(first_day))
-        .map(|d| is_month_end(from_epoch_days(d)))
-        .collect();
-    let monthly_grain = days
-        .into_no_null_iter()
-        .all(|day| month_ends[(day - first_day) as usize]);
-
-    let mut by_account: Vec<Option<i32>> = vec![None; n_accounts];
-    let mut by_metric: Vec<Option<i32>> = vec![None; n_metrics as usize];
-    let keys = accounts
-        .into_no_null_iter()
-        .zip(metrics.into_no_null_iter());
-    for ((account, metric), month) in keys.zip(months.into_no_null_iter()) {
-        let first = &mut by_account[account as usize];
-        *first = Some(first.map_or(month, |m| m.min(month)));
-        let start = &mut by_metric[metric as usize];
-        *start = Some(start.map_or(month, |m| m.min(month)));
-    }
-
-    let portfolio_start = by_metric.iter().flatten().copied().min();
-    Ok(FirstMonths {
-        by_account: Series::new("first_usage_month".into(), by_account),
-        by_metric: Series::new("metric_start".into(), by_metric),
-        portfolio_start,
-        monthly_grain,
-    })
-}
-
-/// Sums monthly usage per metric, industry group and month, for the months
-/// `first..=last`, in one pass.
+/// Monthly usage summed per metric, industry group and month, over a span of
+/// months: the input of the seasonal profile.
 ///
 /// The few hundred groups fit in an array, which a loop fills several times
 /// faster than a polars group-by over every account's months. Rows add in
 /// their order, so the sums are the same on every run.
-///
-/// Columns: `metric_idx`, `industry_group` (null for accounts without one),
-/// `month`, `total`; only combinations with rows, sorted.
+pub struct Totals {
+    /// The first month of the span.
+    pub first_month: i32,
+    /// The months in the span.
+    pub months: usize,
+    /// The industry groups; accounts without one are summed after them.
+    pub n_groups: usize,
+    /// Sums by `metric_idx`, then group, then month.
+    pub sums: Vec<Vec<f64>>,
+    /// Whether any row fell in each cell of `sums`.
+    pub seen: Vec<Vec<bool>>,
+}
+
+impl Totals {
+    /// Builds the frame of the cells with rows, sorted by metric, group (the
+    /// accounts without one last) and month.
+    ///
+    /// Columns: `metric_idx`, `industry_group` (null for accounts without
+    /// one), `month`, `total`.
+    pub fn to_frame(&self) -> Result<DataFrame, FeatureError> {
+        let mut metric_col = Vec::new();
+        let mut group_col = Vec::new();
+        let mut month_col = Vec::new();
+        let mut total_col = Vec::new();
+        let width = self.months.max(1);
+        for (metric, (sums, seen)) in self.sums.iter().zip(&self.seen).enumerate() {
+            for (cell, total) in sums.iter().enumerate().filter(|(c, _)| seen[*c]) {
+                let group = cell / width;
+                metric_col.push(metric as u32);
+                group_col.push((group < self.n_groups).then_some(group as u32));
+                month_col.push(self.first_month + (cell % width) as i32);
+                total_col.push(*total);
+            }
+        }
+        DataFrame::new(
+            total_col.len(),
+            vec![
+                Column::new("metric_idx".into(), metric_col),
+                Column::new("industry_group".into(), group_col),
+                Column::new("month".into(), month_col),
+                Column::new("total".into(), total_col),
+            ],
+        )
+        .step("the seasonal profile")
+    }
+}
+
+/// Sums monthly usage per metric, industry group and month, for the months
+/// `first..=last`, in one pass over `monthly` (see [`Totals`]). `groups` contains
+/// the industry group of each `acct_idx`.
 pub fn totals(
     monthly: &DataFrame,
-    first: i32,
-    last: i32,
+    (first, last): (i32, i32),
     n_metrics: u32,
-) -> Result<DataFrame, FeatureError> {
+    groups: &[Option<u32>],
+) -> Result<Totals, FeatureError> {
     let step = "the seasonal profile";
-    let groups = monthly
-        .column("industry_group")
+    let accounts = monthly
+        .column("acct_idx")
         .and_then(|c| c.u32().cloned())
         .step(step)?;
     let metrics = monthly
@@ -355,58 +183,40 @@ pub fn totals(
         .and_then(|c| c.f64().cloned())
         .step(step)?;
 
-    // Group g is stored at g; accounts without a group at n_groups.
-    let n_groups = groups.max().map_or(0, |g| g as usize + 1);
+    let n_groups = groups.iter().flatten().max().map_or(0, |g| *g as usize + 1);
     let width = (last - first + 1).max(0) as usize;
-    let cells = n_metrics as usize * (n_groups + 1) * width;
-    let mut sums = vec![0.0; cells];
-    let mut seen = vec![false; cells];
-    let rows = groups
-        .iter()
+    let cells = (n_groups + 1) * width;
+    let mut sums = vec![vec![0.0; cells]; n_metrics as usize];
+    let mut seen = vec![vec![false; cells]; n_metrics as usize];
+    let rows = accounts
+        .into_no_null_iter()
         .zip(metrics.into_no_null_iter())
         .zip(months.into_no_null_iter())
         .zip(values.iter());
-    for (((group, metric), month), value) in rows {
+    for (((account, metric), month), value) in rows {
         let Some(value) = value else { continue };
         if month < first || month > last {
             continue;
         }
-        let group = group.map_or(n_groups, |g| g as usize);
-        let cell = (metric as usize * (n_groups + 1) + group) * width + (month - first) as usize;
-        sums[cell] += value;
-        seen[cell] = true;
+        let group = groups[account as usize].map_or(n_groups, |g| g as usize);
+        let cell = group * width + (month - first) as usize;
+        sums[metric as usize][cell] += value;
+        seen[metric as usize][cell] = true;
     }
-
-    let mut metric_col = Vec::new();
-    let mut group_col = Vec::new();
-    let mut month_col = Vec::new();
-    let mut total_col = Vec::new();
-    for (cell, total) in sums.iter().enumerate().filter(|(c, _)| seen[*c]) {
-        let month = cell % width;
-        let group = (cell / width) % (n_groups + 1);
-        let metric = cell / width / (n_groups + 1);
-        metric_col.push(metric as u32);
-        group_col.push((group < n_groups).then_some(group as u32));
-        month_col.push(first + month as i32);
-        total_col.push(*total);
-    }
-    DataFrame::new(
-        total_col.len(),
-        vec![
-            Column::new("metric_idx".into(), metric_col),
-            Column::new("industry_group".into(), group_col),
-            Column::new("month".into(), month_col),
-            Column::new("total".into(), total_col),
-        ],
-    )
-    .step(step)
+    Ok(Totals {
+        first_month: first,
+        months: width,
+        n_groups,
+        sums,
+        seen,
+    })
 }
 
 /// Rolls usage up to one value per account, metric and month for the months
 /// `first..=last`, each metric by its rollup. Usage of `monthly_grain` (one
 /// row per account, metric and month) is passed through.
 ///
-/// Columns: `acct_idx`, `industry_group`, `metric_idx`, `month`, `value`.
+/// Columns: `acct_idx`, `metric_idx`, `month`, `value`.
 pub fn monthly(
     rows: &DataFrame,
     first: i32,
@@ -419,7 +229,6 @@ pub fn monthly(
         .and(col("month").lt_eq(lit(last)));
     let columns = [
         col("acct_idx"),
-        col("industry_group"),
         col("metric_idx"),
         col("month"),
         col("value"),
@@ -463,7 +272,7 @@ pub fn monthly(
                 false,
             )))
             .group_by([col("acct_idx"), col("metric_idx"), col("month")])
-            .agg([col("industry_group").first(), value.alias("value")]);
+            .agg([value.alias("value")]);
         parts.push(part);
     }
     if parts.is_empty() {
@@ -508,17 +317,44 @@ impl Slots {
                 present[key as usize] = true;
             }
         }
+        Ok(Slots::from_present(&present))
+    }
 
+    /// Collects the account and metric pairs of the `monthly` rows in the
+    /// months `first..=last` and the keys of `columns`, as [`Slots::new`].
+    pub fn with_window(
+        monthly: &DataFrame,
+        (first, last): (i32, i32),
+        n_metrics: u32,
+        columns: &[&Column],
+        space: u64,
+    ) -> Result<Slots, FeatureError> {
+        let mut present = vec![false; space as usize];
+        for column in columns {
+            for key in u64_values(column)? {
+                present[key as usize] = true;
+            }
+        }
+        for (composite, month, _) in MonthlyRows::read(monthly, n_metrics)?.iter() {
+            if month >= first && month <= last {
+                present[composite as usize] = true;
+            }
+        }
+        Ok(Slots::from_present(&present))
+    }
+
+    fn from_present(present: &[bool]) -> Slots {
+        let space = present.len();
         let mut composites = Vec::new();
-        let mut slot_of = vec![u32::MAX; space as usize];
+        let mut slot_of = vec![u32::MAX; space];
         for (key, _) in present.iter().enumerate().filter(|(_, p)| **p) {
             slot_of[key] = composites.len() as u32;
             composites.push(key as u64);
         }
-        Ok(Slots {
+        Slots {
             composites,
             slot_of,
-        })
+        }
     }
 
     /// The number of slots.
@@ -551,25 +387,68 @@ fn u64_values(column: &Column) -> Result<Vec<u64>, FeatureError> {
     Ok(values.into_no_null_iter().collect())
 }
 
-/// Places each `(composite, offset, value)` row of `rows` into a dense panel of
-/// `months` values per slot, zero where no row falls. Rows of keys without a
-/// slot are skipped.
+/// The columns of monthly usage rows, read by plain loops.
+struct MonthlyRows {
+    accounts: UInt32Chunked,
+    metrics: UInt32Chunked,
+    months: Int32Chunked,
+    values: Float64Chunked,
+    n_metrics: u64,
+}
+
+impl MonthlyRows {
+    fn read(monthly: &DataFrame, n_metrics: u32) -> Result<MonthlyRows, FeatureError> {
+        let step = "the monthly usage panel";
+        let column = |name: &str| monthly.column(name).step(step);
+        Ok(MonthlyRows {
+            accounts: column("acct_idx")?.u32().step(step)?.clone(),
+            metrics: column("metric_idx")?.u32().step(step)?.clone(),
+            months: column("month")?.i32().step(step)?.clone(),
+            values: column("value")?.f64().step(step)?.clone(),
+            n_metrics: u64::from(n_metrics),
+        })
+    }
+
+    /// Iterates `(composite key, month, value)` over the rows.
+    fn iter(&self) -> impl Iterator<Item = (u64, i32, Option<f64>)> + '_ {
+        self.accounts
+            .into_no_null_iter()
+            .zip(self.metrics.into_no_null_iter())
+            .zip(self.months.into_no_null_iter())
+            .zip(self.values.iter())
+            .map(|(((account, metric), month), value)| {
+                (
+                    u64::from(account) * self.n_metrics + u64::from(metric),
+                    month,
+                    value,
+                )
+            })
+    }
+}
+
+/// Places the `monthly` rows of the months `first..first + months` into a
+/// dense panel of `months` values per slot, zero where no row falls. Rows of
+/// keys without a slot are skipped.
 ///
 /// polars has no scatter in this build's features and a join onto a full grid
-/// costs about ten times as much, so this one step is a plain loop over three
-/// arrays. It fails when two rows fall in the same place.
-fn scatter(rows: &DataFrame, slots: &Slots, months: usize) -> Result<Vec<f64>, FeatureError> {
-    let composites = u64_values(rows.column("composite").step("the monthly usage panel")?)?;
-    let offsets = rows.column("offset").and_then(|c| c.u32().cloned());
-    let offsets = offsets.step("the monthly usage panel")?;
-    let values = rows.column("value").and_then(|c| c.f64().cloned());
-    let values = values.step("the monthly usage panel")?;
-
+/// costs about ten times as much, so this one step is a plain loop over the
+/// columns. It fails when two rows fall in the same place.
+fn scatter(
+    monthly: &DataFrame,
+    slots: &Slots,
+    n_metrics: u32,
+    first: i32,
+    months: usize,
+) -> Result<Vec<f64>, FeatureError> {
+    let rows = MonthlyRows::read(monthly, n_metrics)?;
     let mut panel = vec![0.0; slots.len() * months];
     let mut filled = vec![false; slots.len() * months];
-    let rows = composites.iter().zip(offsets.iter()).zip(values.iter());
-    for ((&composite, offset), value) in rows {
-        let (Some(slot), Some(offset), Some(value)) = (slots.slot(composite), offset, value) else {
+    for (composite, month, value) in rows.iter() {
+        let offset = month - first;
+        if offset < 0 || offset as usize >= months {
+            continue;
+        }
+        let (Some(slot), Some(value)) = (slots.slot(composite), value) else {
             continue;
         };
         let cell = slot * months + offset as usize;
@@ -621,54 +500,34 @@ fn read_lags(
     Ok(out)
 }
 
-/// Selects the rolled-up usage of the months the lag columns read: the
-/// as-of months and the [`LAGS`] - 1 months before the first.
-///
-/// Columns: `composite`, `offset` (months since the first read), `value`.
-pub fn lag_window(
-    monthly: &DataFrame,
-    n_metrics: u32,
-    as_of_months: &[i32],
-) -> Result<DataFrame, FeatureError> {
+/// Returns the months the lag columns read, both included: the as-of months
+/// and the [`LAGS`] - 1 months before the first.
+pub fn lag_months(as_of_months: &[i32]) -> (i32, i32) {
     let first = as_of_months[0] - (LAGS as i32 - 1);
     let last = *as_of_months.last().expect("at least one as-of month");
-    monthly
-        .clone()
-        .lazy()
-        .filter(
-            col("month")
-                .gt_eq(lit(first))
-                .and(col("month").lt_eq(lit(last))),
-        )
-        .select([
-            composite_expr(n_metrics).alias("composite"),
-            (col("month") - lit(first))
-                .cast(DataType::UInt32)
-                .alias("offset"),
-            col("value"),
-        ])
-        .collect()
-        .step("the monthly usage panel")
+    (first, last)
 }
 
 /// Reads the lag columns of every slot at every as-of month.
 ///
-/// `window` contains the rolled-up usage of [`lag_window`] and `as_of_months`
-/// the as-of months in ascending order. Missing months are zero here; months
-/// before a key's history are masked later.
+/// `monthly` contains the rolled-up usage ([`monthly`]) and `as_of_months`
+/// the as-of months in ascending order. Only the rows of the [`lag_months`]
+/// are read. Missing months are zero here; months before a key's history are
+/// masked later.
 ///
 /// Columns: `acct_idx`, `metric_idx`, `as_of_month`, `lag0` .. `lag21`.
 pub fn lag_frame(
-    window: &DataFrame,
+    monthly: &DataFrame,
     slots: &Slots,
     n_metrics: u32,
     as_of_months: &[i32],
 ) -> Result<DataFrame, FeatureError> {
-    let first = as_of_months[0] - (LAGS as i32 - 1);
-    let last = *as_of_months.last().expect("at least one as-of month");
+    let (first, last) = lag_months(as_of_months);
     let width = (last - first + 1) as usize;
-    let rows = window;
-    let panel = Series::new("value".into(), scatter(rows, slots, width)?);
+    let panel = Series::new(
+        "value".into(),
+        scatter(monthly, slots, n_metrics, first, width)?,
+    );
 
     let columns: Vec<(String, usize)> = (0..LAGS).map(|k| (lag_name(k), k)).collect();
     let frame = read_lags(&panel, slots, width, first, as_of_months, &columns)?;
@@ -678,66 +537,39 @@ pub fn lag_frame(
     frame.lazy().select(exprs).collect().step("the lag columns")
 }
 
-/// Use counts of boolean-feature metrics in three windows ending at each as-of
-/// month: `used_recent` (the as-of month and the two before, about 90 days),
-/// `used_previous` (the three months before those) and `used_ever` (every month
-/// with data up to the as-of month). A month counts as used when its usage is
-/// positive.
+/// Use counts of boolean-feature metrics in two windows ending at each as-of
+/// month: `used_recent` (the as-of month and the two before, about 90 days)
+/// and `used_previous` (the three months before those). `ever_used` is true
+/// when the metric was used in any month up to the as-of month. A month
+/// counts as used when its usage is positive.
 ///
+/// `rows` must hold every row from five months before the first as-of month,
+/// and `first_used` the first month with use by metric and then account.
 /// Counts come from a running total over a dense panel of used months, so each
 /// window is a difference of two strided reads.
 ///
 /// Columns: `acct_idx`, `metric_idx`, `as_of_month`, `used_recent`,
-/// `used_previous`, `used_ever` (all `Float64`).
+/// `used_previous` (`Float64`), `ever_used` (`Boolean`).
 pub fn feature_use(
     rows: &DataFrame,
+    first_used: &[Vec<Option<i32>>],
     slots: &Slots,
     n_metrics: u32,
     as_of_months: &[i32],
 ) -> Result<DataFrame, FeatureError> {
+    let step = "the feature use";
     let last = *as_of_months.last().expect("at least one as-of month");
-    let metrics: Vec<u32> = {
-        let mut m: Vec<u32> = slots
-            .composites
-            .iter()
-            .map(|c| (c % u64::from(n_metrics)) as u32)
-            .collect();
-        m.sort_unstable();
-        m.dedup();
-        m
-    };
-    let events = rows
-        .clone()
-        .lazy()
-        .filter(
-            col("metric_idx")
-                .is_in(
-                    lit(Series::new("metrics".into(), metrics)).implode(true),
-                    false,
-                )
-                .and(col("value").gt(lit(0.0)))
-                .and(col("month").lt_eq(lit(last))),
-        )
-        .select([composite_expr(n_metrics).alias("composite"), col("month")])
-        .collect()
-        .step("the feature use")?;
-    let first_event = events
-        .column("month")
-        .and_then(|c| c.i32().cloned())
-        .step("the feature use")?
-        .min();
-    let reach = as_of_months[0] - ADOPTION_REACH;
-    let first = first_event.map_or(reach, |month| month.min(reach));
+    let first = as_of_months[0] - ADOPTION_REACH;
     let width = (last - first + 1) as usize;
 
     // Running count of used months per slot: `through` includes the month,
     // `before` excludes it, so a window [from, to] holds through[to] - before[from].
     let mut through = vec![0u32; slots.len() * width];
-    let composites = u64_values(events.column("composite").step("the feature use")?)?;
-    let months = events.column("month").and_then(|c| c.i32().cloned());
-    let months = months.step("the feature use")?;
-    for (&composite, month) in composites.iter().zip(months.iter()) {
-        if let (Some(slot), Some(month)) = (slots.slot(composite), month) {
+    for (composite, month, value) in MonthlyRows::read(rows, n_metrics)?.iter() {
+        if month < first || month > last || !value.is_some_and(|v| v > 0.0) {
+            continue;
+        }
+        if let Some(slot) = slots.slot(composite) {
             through[slot * width + (month - first) as usize] = 1;
         }
     }
@@ -753,17 +585,27 @@ pub fn feature_use(
     let before: Vec<u32> = through.iter().zip(&used).map(|(t, u)| t - u).collect();
     let through = Series::new("through".into(), through);
     let before = Series::new("before".into(), before);
+    let n = u64::from(n_metrics);
+    let first_use: Vec<Option<i32>> = slots
+        .composites
+        .iter()
+        .map(|c| first_used[(c % n) as usize][(c / n) as usize])
+        .collect();
 
     let mut out: Option<DataFrame> = None;
     for &month in as_of_months {
         let offset = (month - first) as usize;
         let window = |to: usize, from: usize, name: &str| -> Result<Column, FeatureError> {
-            let to = through.gather_every(width, to).step("the feature use")?;
-            let from = before.gather_every(width, from).step("the feature use")?;
-            let count = (&to - &from).step("the feature use")?;
-            let count = count.cast(&DataType::Float64).step("the feature use")?;
+            let to = through.gather_every(width, to).step(step)?;
+            let from = before.gather_every(width, from).step(step)?;
+            let count = (&to - &from).step(step)?;
+            let count = count.cast(&DataType::Float64).step(step)?;
             Ok(count.with_name(name.into()).into_column())
         };
+        let ever_used: Vec<bool> = first_use
+            .iter()
+            .map(|first| first.is_some_and(|m| m <= month))
+            .collect();
         let frame = DataFrame::new(
             slots.len(),
             vec![
@@ -771,24 +613,24 @@ pub fn feature_use(
                 Column::new_scalar("as_of_month".into(), month.into(), slots.len()),
                 window(offset, offset - 2, "used_recent")?,
                 window(offset - 3, offset - 5, "used_previous")?,
-                window(offset, 0, "used_ever")?,
+                Column::new("ever_used".into(), ever_used),
             ],
         )
-        .step("the feature use")?;
+        .step(step)?;
         match out.as_mut() {
             Some(all) => {
-                all.vstack_mut_owned(frame).step("the feature use")?;
+                all.vstack_mut_owned(frame).step(step)?;
             }
             None => out = Some(frame),
         }
     }
     let mut exprs: Vec<Expr> = split_composite(n_metrics).into();
-    exprs.extend(["as_of_month", "used_recent", "used_previous", "used_ever"].map(col));
+    exprs.extend(["as_of_month", "used_recent", "used_previous", "ever_used"].map(col));
     out.expect("at least one as-of month")
         .lazy()
         .select(exprs)
         .collect()
-        .step("the feature use")
+        .step(step)
 }
 
 /// Finds one account, metric and date that the usage table carries twice, for
@@ -849,83 +691,4 @@ pub fn duplicate_usage(
         metric: text("metric")?,
         date: from_epoch_days(days),
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn keys() -> LazyFrame {
-        df!(
-            "account_id" => ["a", "b", "c"],
-            "acct_idx" => [0u32, 1, 2],
-            "industry_group" => [Some(1u32), None, Some(2)],
-        )
-        .unwrap()
-        .lazy()
-    }
-
-    fn keyed(ids: &[&str]) -> Vec<Option<u32>> {
-        let rows = df!("account_id" => ids).unwrap();
-        let out = with_account_keys(rows, keys()).unwrap().collect().unwrap();
-        out.column("acct_idx")
-            .unwrap()
-            .u32()
-            .unwrap()
-            .iter()
-            .collect()
-    }
-
-    #[test]
-    fn account_keys_by_runs() {
-        // Eight rows in three runs: the run path.
-        let ids = ["b", "b", "b", "a", "a", "a", "x", "x"];
-        let expected = [1, 1, 1, 0, 0, 0].map(Some).into_iter().chain([None, None]);
-        assert_eq!(keyed(&ids), expected.collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn account_keys_by_rows() {
-        // Every row starts a run: the row-by-row join.
-        let ids = ["a", "c", "a", "x", "b"];
-        assert_eq!(keyed(&ids), [Some(0), Some(2), Some(0), None, Some(1)]);
-    }
-
-    #[test]
-    fn index_usage_counts_rows_of_unlisted_metrics() {
-        let day = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
-        let usage = df!(
-            "account_id" => ["a", "a", "x", "b"],
-            "date" => [day; 4],
-            "metric" => ["logins", "api_calls", "api_calls", "api_calls"],
-            "value" => [1.0, 2.0, 3.0, 4.0],
-        )
-        .unwrap();
-        let accounts = keys().collect().unwrap();
-        let indexed = index_usage(&usage, &accounts, &["logins".to_string()], day).unwrap();
-        // Two api_calls rows of known accounts; x is not an account.
-        assert_eq!(indexed.unknown_metric_rows, 2);
-        assert_eq!(indexed.rows.height(), 1);
-        let all = ["api_calls".to_string(), "logins".to_string()];
-        let indexed = index_usage(&usage, &accounts, &all, day).unwrap();
-        assert_eq!(indexed.unknown_metric_rows, 0);
-        assert_eq!(indexed.rows.height(), 3);
-    }
-
-    #[test]
-    fn account_keys_carry_industry_group() {
-        let rows = df!("account_id" => ["c", "c", "c", "c", "b", "b", "b", "b"]).unwrap();
-        let out = with_account_keys(rows, keys()).unwrap().collect().unwrap();
-        let groups: Vec<Option<u32>> = out
-            .column("industry_group")
-            .unwrap()
-            .u32()
-            .unwrap()
-            .iter()
-            .collect();
-        assert_eq!(
-            groups,
-            [Some(2), Some(2), Some(2), Some(2), None, None, None, None]
-        );
-    }
 }

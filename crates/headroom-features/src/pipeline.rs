@@ -14,7 +14,8 @@ use crate::exprs::{max_across, min_across};
 use crate::index::{self, distinct_strings};
 use crate::names::ColumnNames;
 use crate::options::FeatureOptions;
-use crate::panel::{self, LAGS, Slots, composite_expr, lag};
+use crate::panel::{self, FirstMonths, LAGS, Slots, composite_expr, lag};
+use crate::scan::{self, ScanRequest, ScannedUsage};
 use crate::seasonal::{self, PROFILE_MONTHS};
 use crate::series;
 
@@ -48,6 +49,8 @@ impl<'a> Context<'a> {
         tables: &'a Tables,
         dates: &[NaiveDate],
         options: &'a FeatureOptions,
+        accounts: DataFrame,
+        metrics: Vec<String>,
     ) -> Result<Context<'a>, FeatureError> {
         let snapshot = tables.meta.snapshot_date.is_some();
         let until = *dates.last().expect("at least one as-of date");
@@ -67,9 +70,6 @@ impl<'a> Context<'a> {
         })
         .step("the as-of dates")?;
 
-        let accounts =
-            index::account_index(&tables.accounts, options.min_industry_accounts, until)?;
-        let metrics = metric_names(tables, until, Some(METRIC_SAMPLE_ROWS))?;
         let entitlement_names = entitlement_names(tables, until)?;
         let metric_index = index::metric_index(&metrics)?;
         let first_outcome_days = tables
@@ -93,13 +93,6 @@ impl<'a> Context<'a> {
             metric_index,
             first_outcome_days,
         })
-    }
-
-    /// Replaces the metric list (sorted names) and its index.
-    fn set_metrics(&mut self, metrics: Vec<String>) -> Result<(), FeatureError> {
-        self.metric_index = index::metric_index(&metrics)?;
-        self.metrics = metrics;
-        Ok(())
     }
 
     pub fn n_metrics(&self) -> u32 {
@@ -193,28 +186,9 @@ fn entitlement_names(tables: &Tables, until: NaiveDate) -> Result<Vec<String>, F
     distinct_strings(&names, "entitlement")
 }
 
-/// Usage rows read for a first list of metric names; the list is checked
-/// against every row when the usage is indexed.
-const METRIC_SAMPLE_ROWS: usize = 1_000_000;
-
-/// Lists the metrics to index, sorted: the usage metrics dated on or before
-/// `until` (in the first `sample` rows only, when given) and every metric an
-/// entitlement of a contract started by then names.
-fn metric_names(
-    tables: &Tables,
-    until: NaiveDate,
-    sample: Option<usize>,
-) -> Result<Vec<String>, FeatureError> {
-    let usage = match sample {
-        Some(rows) => tables.usage.head(Some(rows)),
-        None => tables.usage.clone(),
-    };
-    let used = usage
-        .lazy()
-        .filter(days_expr(col("date")).lt_eq(lit(epoch_days(until))))
-        .select([col("metric").unique()])
-        .collect()
-        .step("the metric list")?;
+/// Lists the metrics that an entitlement of a contract started on or before
+/// `until` names, sorted.
+fn entitled_metrics(tables: &Tables, until: NaiveDate) -> Result<Vec<String>, FeatureError> {
     let started = tables
         .contracts
         .clone()
@@ -226,40 +200,82 @@ fn metric_names(
         .select([col("metric").unique()])
         .collect()
         .step("the metric list")?;
-    let mut names = distinct_strings(&used, "metric")?;
-    names.extend(distinct_strings(&entitled, "metric")?);
-    names.sort();
-    names.dedup();
-    Ok(names)
+    distinct_strings(&entitled, "metric")
+}
+
+/// Reads the usage once for the as-of months of `dates`: the rows of the
+/// months the lags read, and the whole-history facts.
+fn scan_usage(
+    tables: &Tables,
+    accounts: &DataFrame,
+    dates: &[NaiveDate],
+) -> Result<ScannedUsage, FeatureError> {
+    let snapshot = tables.meta.snapshot_date.is_some();
+    let until = *dates.last().expect("at least one as-of date");
+    let first_month = as_of_month(dates[0], snapshot);
+    let last_month = as_of_month(until, snapshot);
+    let request = ScanRequest {
+        accounts,
+        listed_metrics: entitled_metrics(tables, until)?,
+        until,
+        keep_from: panel::lag_months(&[first_month]).0,
+        totals: (
+            first_month - PROFILE_MONTHS.max(LAGS as i32) + 1,
+            last_month,
+        ),
+        last_used_until: last_month,
+    };
+    scan::scan(&tables.usage, &request)
+}
+
+/// The usage the features read, kept for the reports that need the months
+/// before the as-of date.
+pub struct FeatureUsage {
+    /// The account index: `account_id`, `acct_idx`, ...
+    pub accounts: DataFrame,
+    /// Metric names by `metric_idx`.
+    pub metrics: Vec<String>,
+    /// Usage rolled up to one row per account, metric and month (`acct_idx`,
+    /// `metric_idx`, `month`, `value`), in table order for monthly usage. It
+    /// covers the requested months and the metrics of usage series: those
+    /// measuring a seats or metered entitlement, and the primary metric.
+    pub monthly: DataFrame,
+    /// The first month with data by `metric_idx`.
+    pub metric_start: Vec<Option<i32>>,
+    /// The last month with a positive value up to the last as-of month, by
+    /// `metric_idx` and then `acct_idx`.
+    pub last_used: Vec<Vec<Option<i32>>>,
 }
 
 /// Computes the features of every active account at each of `dates` (sorted,
 /// distinct, with distinct as-of months).
+///
+/// With `usage_months`, it also returns the monthly usage of that many months
+/// up to the last as-of month, of the metrics the usage series of reports
+/// read ([`FeatureUsage`]).
 pub fn compute(
     tables: &Tables,
     dates: &[NaiveDate],
     options: &FeatureOptions,
-) -> Result<DataFrame, FeatureError> {
+    usage_months: Option<usize>,
+) -> Result<(DataFrame, Option<FeatureUsage>), FeatureError> {
     let mut clock = Clock::start();
-    let mut ctx = Context::new(tables, dates, options)?;
+    let until = *dates.last().expect("at least one as-of date");
+    let accounts = index::account_index(&tables.accounts, options.min_industry_accounts, until)?;
+    let scanned = scan_usage(tables, &accounts, dates)?;
+    clock.lap("rows");
+    let ctx = Context::new(tables, dates, options, accounts, scanned.metrics.clone())?;
     let reporting = currency::reporting(tables, ctx.until)?;
     clock.lap("context");
 
-    let mut usage = panel::index_usage(&tables.usage, &ctx.accounts, &ctx.metrics, ctx.until)?;
-    if usage.unknown_metric_rows > 0 {
-        // The sampled metric list missed a metric: list them all and index again.
-        ctx.set_metrics(metric_names(tables, ctx.until, None)?)?;
-        usage = panel::index_usage(&tables.usage, &ctx.accounts, &ctx.metrics, ctx.until)?;
-    }
-    let rows = usage.rows;
-    clock.lap("rows");
+    let rows = &scanned.rows;
     let contracts = contracts::indexed_contracts(
         &tables.contracts,
         &ctx.accounts,
         &reporting,
         options.amendments,
     );
-    let starts = Starts::new(&ctx, &rows, contracts.clone())?;
+    let starts = Starts::new(&ctx, &scanned.firsts, contracts.clone())?;
     let names = ColumnNames::new(&ctx, &starts.used_metrics(&ctx.metrics)?)?;
     clock.lap("starts");
     tracing::debug!(
@@ -282,27 +298,32 @@ pub fn compute(
     clock.lap("limits");
 
     let monthly = panel::monthly(
-        &rows,
-        ctx.first_month() - PROFILE_MONTHS.max(LAGS as i32) + 1,
+        rows,
+        scanned.rows_from,
         ctx.last_month(),
         &rollups(&ctx),
         starts.monthly_grain,
     )?;
     clock.lap("monthly");
-    let lags = lags(&ctx, &rows, &monthly, &limits, &active, &starts)?;
+    let lags = lags(&ctx, rows, &monthly, &limits, &active, &starts)?;
     clock.lap("lags");
-    let totals = panel::totals(
-        &monthly,
-        ctx.first_month() - PROFILE_MONTHS + 1,
-        ctx.last_month(),
-        ctx.n_metrics(),
-    )?;
+    let totals_months = (ctx.first_month() - PROFILE_MONTHS + 1, ctx.last_month());
+    let totals = match &scanned.totals {
+        Some(totals) => totals.to_frame()?,
+        None => panel::totals(
+            &monthly,
+            totals_months,
+            ctx.n_metrics(),
+            &industry_groups(&ctx)?,
+        )?
+        .to_frame()?,
+    };
     let (by_industry, portfolio) =
         seasonal::profiles(&totals, &starts.metric_start_frame, &ctx.months)?;
     clock.lap("profiles");
     let series = series_rows(&ctx, &limits, &active, &lags, &by_industry, &portfolio)?;
     clock.lap("series");
-    let adoption = adoption(&ctx, &rows, &limits, &starts)?;
+    let adoption = adoption(&ctx, &scanned, &limits, &starts)?;
     clock.lap("adoption");
     tracing::debug!(
         active = active.accounts.height(),
@@ -320,9 +341,66 @@ pub fn compute(
         reporting: &reporting,
         names: &names,
     };
-    let table = assemble(&ctx, parts);
+    let table = assemble(&ctx, parts)?;
     clock.lap("assemble");
-    table
+    drop((series, lags, active, limits));
+    let Some(months) = usage_months else {
+        return Ok((table, None));
+    };
+    let monthly = series_usage(&ctx, monthly, months)?;
+    let usage = FeatureUsage {
+        metric_start: scanned
+            .firsts
+            .by_metric
+            .i32()
+            .step("the history starts")?
+            .to_vec(),
+        last_used: scanned.last_used,
+        accounts: ctx.accounts,
+        metrics: ctx.metrics,
+        monthly,
+    };
+    Ok((table, Some(usage)))
+}
+
+/// Keeps the `monthly` rows of the last `months` months up to the last as-of
+/// month whose metric measures a seats or metered entitlement of any
+/// contract, or is the primary metric: the metrics of usage series.
+fn series_usage(
+    ctx: &Context,
+    monthly: DataFrame,
+    months: usize,
+) -> Result<DataFrame, FeatureError> {
+    let step = "the usage series";
+    let measured = contracts::effective_entitlements(&ctx.tables.entitlements)
+        .filter(col("kind").neq(lit("boolean")))
+        .select([col("metric").unique()])
+        .collect()
+        .step(step)?;
+    let mut keys: Vec<u32> = distinct_strings(&measured, "metric")?
+        .iter()
+        .filter_map(|name| ctx.metric_idx(name))
+        .collect();
+    keys.extend(ctx.metric_idx(&ctx.options.primary_metric));
+    let first = ctx.last_month() - months as i32 + 1;
+    monthly
+        .lazy()
+        .filter(col("month").gt_eq(lit(first)).and(col("metric_idx").is_in(
+            lit(Series::new("metrics".into(), keys)).implode(true),
+            false,
+        )))
+        .collect()
+        .step(step)
+}
+
+/// Returns the industry group of each `acct_idx`.
+fn industry_groups(ctx: &Context) -> Result<Vec<Option<u32>>, FeatureError> {
+    let groups = ctx
+        .accounts
+        .column("industry_group")
+        .and_then(|c| c.u32().cloned())
+        .step("the seasonal profile")?;
+    Ok(groups.iter().collect())
 }
 
 /// Logs the time of each pipeline step at debug level.
@@ -399,9 +477,12 @@ pub struct Starts {
 }
 
 impl Starts {
-    fn new(ctx: &Context, rows: &DataFrame, contracts: LazyFrame) -> Result<Starts, FeatureError> {
+    fn new(
+        ctx: &Context,
+        firsts: &FirstMonths,
+        contracts: LazyFrame,
+    ) -> Result<Starts, FeatureError> {
         let step = "the history starts";
-        let firsts = panel::first_months(rows, ctx.accounts.height(), ctx.n_metrics())?;
         let first_contract = contracts::first_contract_month(contracts)
             .collect()
             .step(step)?;
@@ -422,9 +503,9 @@ impl Starts {
         .and_then(|df| df.drop_nulls::<String>(None))
         .step(step)?;
         Ok(Starts {
-            first_usage: firsts.by_account,
+            first_usage: firsts.by_account.clone(),
             first_contract,
-            metric_start: firsts.by_metric,
+            metric_start: firsts.by_metric.clone(),
             metric_start_frame,
             portfolio_start: firsts.portfolio_start,
             monthly_grain: firsts.monthly_grain,
@@ -520,9 +601,8 @@ fn lags(
     active: &Active,
     starts: &Starts,
 ) -> Result<DataFrame, FeatureError> {
-    let window = panel::lag_window(monthly, ctx.n_metrics(), &ctx.months)?;
-    let slots = series_keys(ctx, &window, limits, active)?;
-    let frame = match panel::lag_frame(&window, &slots, ctx.n_metrics(), &ctx.months) {
+    let slots = series_keys(ctx, monthly, limits, active)?;
+    let frame = match panel::lag_frame(monthly, &slots, ctx.n_metrics(), &ctx.months) {
         Err(
             err @ FeatureError::Polars {
                 step: "the monthly usage panel",
@@ -558,24 +638,23 @@ fn lags(
 }
 
 /// Lists the account and metric pairs whose lags are read: every pair with
-/// usage in the lag `window`, every seats or metered entitlement, and the
-/// primary metric of every active account.
+/// usage in the months the lags read, every seats or metered entitlement,
+/// and the primary metric of every active account.
 fn series_keys(
     ctx: &Context,
-    window: &DataFrame,
+    monthly: &DataFrame,
     limits: &DataFrame,
     active: &Active,
 ) -> Result<Slots, FeatureError> {
     let n = ctx.n_metrics();
     let composite = || composite_expr(n).alias("composite");
-    let used = window.select(["composite"]).step("the series keys")?;
     let entitled = limits
         .clone()
         .lazy()
         .select([composite()])
         .collect()
         .step("the series keys")?;
-    let mut columns = vec![used, entitled];
+    let mut columns = vec![entitled];
     if let Some(primary) = ctx.metric_idx(&ctx.options.primary_metric) {
         let accounts = active
             .accounts
@@ -592,7 +671,8 @@ fn series_keys(
         .iter()
         .map(|df| df.column("composite").expect("selected above"))
         .collect();
-    Slots::new(&columns, ctx.key_space())
+    let window = panel::lag_months(&ctx.months);
+    Slots::with_window(monthly, window, n, &columns, ctx.key_space())
 }
 
 /// Computes one row per account, as-of month and seats or metered entitlement (plus one
@@ -757,7 +837,7 @@ pub fn name_position(value: Expr, names: &[String]) -> Expr {
 /// as-of month.
 fn adoption(
     ctx: &Context,
-    rows: &DataFrame,
+    scanned: &ScannedUsage,
     limits: &DataFrame,
     starts: &Starts,
 ) -> Result<DataFrame, FeatureError> {
@@ -784,7 +864,7 @@ fn adoption(
         &[keys.column("composite").step("the feature adoption")?],
         ctx.key_space(),
     )?;
-    let usage = panel::feature_use(rows, &slots, n, &ctx.months)?
+    let usage = panel::feature_use(&scanned.rows, &scanned.first_used, &slots, n, &ctx.months)?
         .lazy()
         .with_columns([ctx.series_key()])
         .drop(cols(["acct_idx", "metric_idx", "as_of_month"]));
@@ -813,8 +893,8 @@ fn adoption(
                 .sum()
                 .cast(DataType::Float64)
                 .alias("features_used_before"),
-            col("used_ever")
-                .eq(lit(0.0))
+            col("ever_used")
+                .not()
                 .sum()
                 .cast(DataType::Float64)
                 .alias("features_never_used"),

@@ -76,32 +76,34 @@ impl ModelArtifact {
             .into_iter()
             .enumerate()
             .map(|(i, z_row)| {
-                let contributions: Vec<Contribution> = columns
+                let values: Vec<f64> = self
+                    .coefficients
                     .iter()
-                    .zip(&self.coefficients)
                     .zip(z_row.iter())
-                    .zip(&raw_columns)
-                    .map(|(((column, &coef), &z), &raw_column)| {
-                        let raw = x.values()[[i, raw_column]];
-                        Contribution {
-                            feature: column.feature.clone(),
-                            term: column.term,
-                            raw_value: (!raw.is_nan()).then_some(raw),
-                            standardized_value: z,
-                            contribution: coef * z,
-                        }
-                    })
+                    .take(columns.len())
+                    .map(|(&coef, &z)| coef * z)
                     .collect();
-                let logit =
-                    self.intercept + contributions.iter().map(|c| c.contribution).sum::<f64>();
-                let (raising, lowering) = top_k(contributions, k);
+                let logit = self.intercept + values.iter().sum::<f64>();
+                // Only the kept contributions are built: a row has one per
+                // model column, and most of them are dropped.
+                let contribution = |j: usize| {
+                    let raw = x.values()[[i, raw_columns[j]]];
+                    Contribution {
+                        feature: columns[j].feature.clone(),
+                        term: columns[j].term,
+                        raw_value: (!raw.is_nan()).then_some(raw),
+                        standardized_value: z_row[j],
+                        contribution: values[j],
+                    }
+                };
+                let (raising, lowering) = top_k(&values, k);
                 ReasonCodes {
                     key: x.keys()[i].clone(),
                     logit,
                     probability: sigmoid(logit),
                     intercept: self.intercept,
-                    raising,
-                    lowering,
+                    raising: raising.into_iter().map(contribution).collect(),
+                    lowering: lowering.into_iter().map(contribution).collect(),
                 }
             })
             .collect();
@@ -109,15 +111,15 @@ impl ModelArtifact {
     }
 }
 
-/// Keeps the `k` largest positive and the `k` most negative contributions.
-/// Zero contributions are in neither list.
-fn top_k(contributions: Vec<Contribution>, k: usize) -> (Vec<Contribution>, Vec<Contribution>) {
-    let (mut raising, mut lowering): (Vec<_>, Vec<_>) = contributions
-        .into_iter()
-        .filter(|c| c.contribution != 0.0)
-        .partition(|c| c.contribution > 0.0);
-    raising.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
-    lowering.sort_by(|a, b| a.contribution.total_cmp(&b.contribution));
+/// Returns the positions of the `k` largest positive and the `k` most
+/// negative of `contributions`, ties in their order. Zero contributions are
+/// in neither list.
+fn top_k(contributions: &[f64], k: usize) -> (Vec<usize>, Vec<usize>) {
+    let (mut raising, mut lowering): (Vec<usize>, Vec<usize>) = (0..contributions.len())
+        .filter(|&j| contributions[j] != 0.0)
+        .partition(|&j| contributions[j] > 0.0);
+    raising.sort_by(|&a, &b| contributions[b].total_cmp(&contributions[a]));
+    lowering.sort_by(|&a, &b| contributions[a].total_cmp(&contributions[b]));
     raising.truncate(k);
     lowering.truncate(k);
     (raising, lowering)

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use headroom_data::Tables;
 use headroom_features::calendar::{self, as_of_month, days_expr, epoch_days, month_index_expr};
-use headroom_features::column_suffix;
+use headroom_features::{FeatureUsage, column_suffix};
 use polars::prelude::*;
 
 use crate::error::ReportError;
@@ -155,12 +155,40 @@ pub struct HistoryRequest<'a> {
 }
 
 /// Reads the monthly usage of the accounts in `features` (the feature table
-/// at `request.as_of`).
+/// at `request.as_of`) from the usage table, which it reads whole.
 ///
-/// Fails when a polars query over the tables fails.
+/// Fails when the usage file cannot be read or a polars query over the
+/// tables fails.
 pub fn load_history(
     tables: &Tables,
     features: &DataFrame,
+    request: HistoryRequest<'_>,
+) -> Result<PortfolioHistory, ReportError> {
+    load(tables, features, None, request)
+}
+
+/// Reads the monthly usage of the accounts in `features` from `usage`, the
+/// usage that [`headroom_features::features_and_usage`] read for `features`
+/// at `request.as_of`, without reading the usage table again. A snapshot
+/// project's history is read from the usage table, as [`load_history`] does.
+///
+/// `request.months` must not exceed the months passed to
+/// `features_and_usage`: earlier months would read as unobserved.
+///
+/// Fails when a polars query over the tables fails.
+pub fn load_history_from(
+    tables: &Tables,
+    features: &DataFrame,
+    usage: &FeatureUsage,
+    request: HistoryRequest<'_>,
+) -> Result<PortfolioHistory, ReportError> {
+    load(tables, features, Some(usage), request)
+}
+
+fn load(
+    tables: &Tables,
+    features: &DataFrame,
+    usage: Option<&FeatureUsage>,
     request: HistoryRequest<'_>,
 ) -> Result<PortfolioHistory, ReportError> {
     let snapshot = tables.meta.snapshot_date.is_some();
@@ -168,17 +196,51 @@ pub fn load_history(
     let months = if snapshot { 1 } else { request.months.max(1) };
     let first_month = last_month - months as i32 + 1;
 
+    let started = std::time::Instant::now();
     let rows = FeatureRows::read(features, request.accounts)?;
     let entitled = entitled_per_account(tables, request.as_of, &rows.index)?;
     let metrics = needed_metrics(&entitled, &rows);
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        accounts = rows.ids.len(),
+        "read the entitlements of the history"
+    );
     let window = (request.as_of, first_month, last_month);
-    let monthly = monthly_usage(tables, window, &metrics, &rows.index)?;
-    let starts = if snapshot {
-        UsageStarts::default()
-    } else {
-        usage_starts(tables, request.as_of, &metrics, &rows.index)?
+    let (monthly, starts, last_used) = match usage {
+        Some(usage) if !snapshot => {
+            let read = FromFeatureUsage::new(usage, &rows.index);
+            let mut starts = read.metric_starts(&metrics);
+            starts.account = account_starts(tables, &rows.index)?;
+            let feature_metrics = feature_metrics(&entitled);
+            (
+                read.monthly(window, &metrics),
+                starts,
+                read.last_used(&feature_metrics),
+            )
+        }
+        _ => {
+            let usage = tables.usage.frame()?;
+            let monthly = monthly_usage(tables, usage, window, &metrics, &rows.index)?;
+            let starts = if snapshot {
+                UsageStarts::default()
+            } else {
+                let mut starts = metric_starts(usage, request.as_of, &metrics)?;
+                starts.account = account_starts(tables, &rows.index)?;
+                starts
+            };
+            let last_used = last_feature_use(
+                usage,
+                (request.as_of, last_month),
+                &feature_metrics(&entitled),
+                &rows.index,
+            )?;
+            (monthly, starts, last_used)
+        }
     };
-    let last_used = last_feature_use(tables, (request.as_of, last_month), &entitled, &rows.index)?;
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "read the usage of the history"
+    );
 
     let mut accounts = HashMap::with_capacity(rows.ids.len());
     for (row, id) in rows.ids.iter().enumerate() {
@@ -427,6 +489,7 @@ impl MonthlyUsage {
 
 fn monthly_usage(
     tables: &Tables,
+    usage: &DataFrame,
     window: (NaiveDate, i32, i32),
     metrics: &[String],
     index: &HashMap<String, usize>,
@@ -436,8 +499,7 @@ fn monthly_usage(
     let start = epoch_days(calendar::month_start(first_month));
     let end = epoch_days(calendar::month_end(last_month).max(as_of));
     let wanted = Series::new("metrics".into(), metrics);
-    let rows = tables
-        .usage
+    let rows = usage
         .clone()
         .lazy()
         .filter(
@@ -450,7 +512,7 @@ fn monthly_usage(
         .map_err(ReportError::polars(step))?;
 
     let mut windowed = tables.clone();
-    windowed.usage = rows;
+    windowed.usage = rows.into();
     let monthly = headroom_data::usage_by_month(&windowed)?
         .lazy()
         .with_column(month_index_expr(col("date")).alias("month"))
@@ -495,19 +557,14 @@ fn monthly_usage(
     })
 }
 
-/// The month from which a missing month counts as zero: per account (its
-/// first contract start) and per metric (the first month any account has
-/// data for it), plus the project's first usage month.
-fn usage_starts(
+/// Returns the month of each account's first contract start, by
+/// feature-table row: a missing month counts as zero from there.
+fn account_starts(
     tables: &Tables,
-    as_of: NaiveDate,
-    metrics: &[String],
     index: &HashMap<String, usize>,
-) -> Result<UsageStarts, ReportError> {
+) -> Result<HashMap<usize, i32>, ReportError> {
     let step = "the start of each usage series";
-    let today = lit(epoch_days(as_of));
-    let mut starts = UsageStarts::default();
-
+    let mut starts = HashMap::new();
     let first_contract = tables
         .contracts
         .clone()
@@ -523,12 +580,23 @@ fn usage_starts(
         if let (Some(account), Some(month)) = (account, month)
             && let Some(&row) = index.get(account)
         {
-            starts.account.insert(row, month as i32);
+            starts.insert(row, month as i32);
         }
     }
+    Ok(starts)
+}
 
-    let first_usage = tables
-        .usage
+/// Finds the first month any account has data for each of `metrics`, and
+/// the project's first usage month, from the rows dated on or before `as_of`.
+fn metric_starts(
+    usage: &DataFrame,
+    as_of: NaiveDate,
+    metrics: &[String],
+) -> Result<UsageStarts, ReportError> {
+    let step = "the start of each usage series";
+    let today = lit(epoch_days(as_of));
+    let mut starts = UsageStarts::default();
+    let first_usage = usage
         .clone()
         .lazy()
         .filter(days_expr(col("date")).lt_eq(today))
@@ -555,13 +623,8 @@ fn usage_starts(
 /// feature-table row and metric.
 type LastUse = HashMap<(usize, String), i32>;
 
-fn last_feature_use(
-    tables: &Tables,
-    (as_of, last_month): (NaiveDate, i32),
-    entitled: &HashMap<usize, Vec<Entitled>>,
-    index: &HashMap<String, usize>,
-) -> Result<LastUse, ReportError> {
-    let step = "the last use of each feature";
+/// Lists the metrics of the entitled boolean features, sorted.
+fn feature_metrics(entitled: &HashMap<usize, Vec<Entitled>>) -> Vec<String> {
     let mut metrics: Vec<String> = entitled
         .values()
         .flatten()
@@ -570,15 +633,24 @@ fn last_feature_use(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
+    metrics.sort();
+    metrics
+}
+
+fn last_feature_use(
+    usage: &DataFrame,
+    (as_of, last_month): (NaiveDate, i32),
+    metrics: &[String],
+    index: &HashMap<String, usize>,
+) -> Result<LastUse, ReportError> {
+    let step = "the last use of each feature";
     if metrics.is_empty() {
         return Ok(HashMap::new());
     }
-    metrics.sort();
 
     let end = epoch_days(calendar::month_end(last_month).max(as_of));
     let wanted = Series::new("metrics".into(), metrics);
-    let used = tables
-        .usage
+    let used = usage
         .clone()
         .lazy()
         .filter(
@@ -606,6 +678,132 @@ fn last_feature_use(
         }
     }
     Ok(last)
+}
+
+/// The history's inputs read from the usage of the feature stage, whose
+/// integer keys are mapped to feature-table rows.
+struct FromFeatureUsage<'a> {
+    usage: &'a FeatureUsage,
+    /// The feature-table row of each `acct_idx`.
+    rows: Vec<Option<usize>>,
+}
+
+impl<'a> FromFeatureUsage<'a> {
+    fn new(usage: &'a FeatureUsage, index: &HashMap<String, usize>) -> FromFeatureUsage<'a> {
+        let ids = usage
+            .accounts
+            .column("account_id")
+            .ok()
+            .and_then(|c| c.str().ok().cloned());
+        let rows = match ids {
+            Some(ids) => ids
+                .iter()
+                .map(|id| id.and_then(|id| index.get(id).copied()))
+                .collect(),
+            None => Vec::new(),
+        };
+        FromFeatureUsage { usage, rows }
+    }
+
+    /// Looks up the key of each of `names` in the feature stage's metric list.
+    fn metric_keys(&self, names: &[String]) -> Vec<Option<usize>> {
+        names
+            .iter()
+            .map(|name| self.usage.metrics.iter().position(|m| m == name))
+            .collect()
+    }
+
+    /// Spreads the monthly usage of `metrics` in the window into an array, as
+    /// [`monthly_usage`] does from the table.
+    fn monthly(
+        &self,
+        (_, first_month, last_month): (NaiveDate, i32, i32),
+        metrics: &[String],
+    ) -> MonthlyUsage {
+        let months = (last_month - first_month + 1) as usize;
+        // The position in `metrics` of each feature-stage metric key.
+        let mut needed: Vec<Option<usize>> = vec![None; self.usage.metrics.len()];
+        for (m, key) in self.metric_keys(metrics).into_iter().enumerate() {
+            if let Some(key) = key {
+                needed[key] = Some(m);
+            }
+        }
+        let n_rows = self.rows.iter().flatten().max().map_or(0, |r| r + 1);
+        let mut values = vec![f64::NAN; n_rows * metrics.len() * months];
+        let monthly = &self.usage.monthly;
+        let columns = (
+            monthly.column("acct_idx").and_then(|c| c.u32().cloned()),
+            monthly.column("metric_idx").and_then(|c| c.u32().cloned()),
+            monthly.column("month").and_then(|c| c.i32().cloned()),
+            monthly.column("value").and_then(|c| c.f64().cloned()),
+        );
+        if let (Ok(accounts), Ok(keys), Ok(month_values), Ok(usage_values)) = columns {
+            let rows = accounts
+                .iter()
+                .zip(keys.iter())
+                .zip(month_values.iter())
+                .zip(usage_values.iter());
+            for (((account, key), month), value) in rows {
+                let (Some(account), Some(key), Some(month), Some(value)) =
+                    (account, key, month, value)
+                else {
+                    continue;
+                };
+                let row = self.rows.get(account as usize).copied().flatten();
+                let m = needed.get(key as usize).copied().flatten();
+                let (Some(row), Some(m)) = (row, m) else {
+                    continue;
+                };
+                let k = month - first_month;
+                if k >= 0 && (k as usize) < months {
+                    values[(row * metrics.len() + m) * months + k as usize] = value;
+                }
+            }
+        }
+        MonthlyUsage {
+            months,
+            metrics: metrics
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.clone(), i))
+                .collect(),
+            values,
+        }
+    }
+
+    /// Returns the first month with data of each of `metrics`, and of any
+    /// metric.
+    ///
+    /// NOTE: these months count only rows of accounts in the accounts table,
+    /// while [`metric_starts`] counts every row. They differ only for usage of
+    /// unknown accounts, which the import rejects.
+    fn metric_starts(&self, metrics: &[String]) -> UsageStarts {
+        let mut starts = UsageStarts {
+            data: self.usage.metric_start.iter().flatten().copied().min(),
+            ..UsageStarts::default()
+        };
+        for (name, key) in metrics.iter().zip(self.metric_keys(metrics)) {
+            if let Some(month) = key.and_then(|k| self.usage.metric_start[k]) {
+                starts.metric.insert(name.clone(), month);
+            }
+        }
+        starts
+    }
+
+    /// Returns the last month with use of each of `metrics` by each
+    /// feature-table row.
+    fn last_used(&self, metrics: &[String]) -> LastUse {
+        let mut last = HashMap::new();
+        for (name, key) in metrics.iter().zip(self.metric_keys(metrics)) {
+            let Some(key) = key else { continue };
+            for (account, month) in self.usage.last_used[key].iter().enumerate() {
+                if let (Some(month), Some(row)) = (month, self.rows[account]) {
+                    last.insert((row, name.clone()), *month);
+                }
+            }
+        }
+        last
+    }
 }
 
 /// What one account's series are built from.
@@ -705,5 +903,90 @@ fn build_account(
         primary_metric,
         primary_usage,
         features,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{Acct, date, month_end, tables};
+    use headroom_features::{FeatureOptions, features_and_usage};
+
+    fn portfolio() -> Vec<Acct> {
+        let users: Vec<f64> = (0..20).map(|i| 4.0 + i as f64).collect();
+        vec![
+            Acct::new("a1")
+                .seats(10.0)
+                .metered("api_calls", 1000.0, true)
+                .feature("reports")
+                .monthly("active_users", 2025, 1, &users)
+                .monthly("api_calls", 2025, 9, &[500.0, 0.0, 700.0, 800.0])
+                .monthly("feature_reports", 2025, 2, &[0.0, 3.0, 0.0, 0.0]),
+            Acct::new("a2")
+                .since(date(2025, 6, 1))
+                .seats(5.0)
+                .feature("alerts")
+                .monthly("active_users", 2025, 7, &[2.0, 3.0, 4.0]),
+            Acct::new("a3")
+                .seats(8.0)
+                .monthly("logins", 2025, 1, &[1.0, 2.0]),
+        ]
+    }
+
+    /// Reads the history at `as_of` from the usage table and from the
+    /// feature stage's usage.
+    fn both(tables: &Tables, as_of: NaiveDate) -> (PortfolioHistory, PortfolioHistory) {
+        let options = FeatureOptions::default();
+        let (features, usage) = features_and_usage(tables, as_of, &options, 15).unwrap();
+        let request = HistoryRequest {
+            as_of,
+            months: 15,
+            accounts: None,
+        };
+        let from_table = load_history(tables, &features, request).unwrap();
+        let from_features = load_history_from(tables, &features, &usage, request).unwrap();
+        (from_table, from_features)
+    }
+
+    #[test]
+    fn history_from_feature_usage_matches_table() {
+        let (from_table, from_features) = both(&tables(&portfolio(), None), date(2026, 6, 30));
+        assert_eq!(from_features.accounts.len(), 3);
+        assert_eq!(from_features, from_table);
+
+        let a1 = from_features.account("a1").unwrap();
+        let seats = a1.primary_entitlement().unwrap();
+        // 15 months up to 2026-06; the 20 monthly values 4..23 start 2025-01,
+        // so 2026-06 is the 18th value (21) and 2026-08 onwards has no rows.
+        assert_eq!(seats.usage.len(), 15);
+        assert_eq!(seats.usage.last(), Some(&Some(21.0)));
+        // reports was last used (value above zero) in 2025-03.
+        assert_eq!(a1.features[0].last_used, Some(month_end(2025, 3)));
+    }
+
+    #[test]
+    fn history_from_daily_feature_usage_matches_table() {
+        let mut tables = tables(&portfolio(), None);
+        let daily = df!(
+            "account_id" => ["a1", "a1"],
+            "date" => [date(2026, 5, 10), date(2026, 5, 20)],
+            "metric" => ["api_calls", "api_calls"],
+            "value" => [40.0, 60.0],
+        )
+        .unwrap();
+        let usage = tables.usage.frame().unwrap().vstack(&daily).unwrap();
+        tables.usage = usage.into();
+        let (from_table, from_features) = both(&tables, date(2026, 6, 30));
+        assert_eq!(from_features, from_table);
+
+        let a1 = from_features.account("a1").unwrap();
+        let api_calls = a1
+            .entitlements
+            .iter()
+            .find(|e| e.entitlement == "api_calls")
+            .unwrap();
+        // 2026-05 is the 14th of the 15 months from 2025-04; its two daily
+        // rows add up to 100 by the default sum rollup.
+        assert_eq!(api_calls.usage[13], Some(100.0));
     }
 }

@@ -7,14 +7,14 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use headroom_data::Tables;
-use headroom_features::{FeatureOptions, calendar, check_usage_imported, features_with};
+use headroom_features::{FeatureOptions, calendar, check_usage_imported, features_and_usage};
 use headroom_model::ModelKind;
 use polars::prelude::*;
 
 use crate::alerts::{self, AccountAlert, AlertInput, NoteRef, Severity};
 use crate::error::ReportError;
 use crate::facts::{AccountFacts, read_facts};
-use crate::history::{AccountHistory, HistoryRequest, PortfolioHistory, load_history};
+use crate::history::{AccountHistory, HistoryRequest, PortfolioHistory, load_history_from};
 use crate::models::{Champions, LoadedModel, ModelScores, apply};
 use crate::playbook::{self, PlaybookInput};
 use crate::priority::{Priority, Projection, project};
@@ -136,17 +136,15 @@ impl Loaded {
 /// The default scoring date: the snapshot date of a snapshot project, else
 /// the date of the latest usage row.
 ///
-/// Fails when the project has neither.
+/// Fails when the project has neither, or when the usage file cannot be read.
 pub fn default_as_of(tables: &Tables, project: &Path) -> Result<NaiveDate, ReportError> {
     if let Some(date) = tables.meta.snapshot_date {
         return Ok(date);
     }
     let latest = tables
         .usage
-        .column("date")
-        .ok()
-        .and_then(|c| c.date().ok().and_then(|d| d.physical().max()))
-        .map(calendar::from_epoch_days);
+        .date_range()?
+        .map(|(_, last)| calendar::from_epoch_days(last));
     latest.ok_or_else(|| ReportError::NoDataDate {
         project: project.to_path_buf(),
     })
@@ -177,7 +175,7 @@ pub(crate) fn score_with_features(
 
     check_usage_imported(inputs.tables, as_of)?;
     progress.stage("features", None);
-    let table = features_with(inputs.tables, as_of, inputs.features)?;
+    let (table, usage) = features_and_usage(inputs.tables, as_of, inputs.features, HISTORY_MONTHS)?;
     if table.height() == 0 {
         return Err(no_active_accounts(inputs, as_of));
     }
@@ -185,15 +183,19 @@ pub(crate) fn score_with_features(
     let snapshot_only = inputs.tables.meta.snapshot_date.is_some();
 
     progress.stage("usage history", None);
-    let history = load_history(
+    let history = load_history_from(
         inputs.tables,
         &table,
+        &usage,
         HistoryRequest {
             as_of,
             months: HISTORY_MONTHS,
             accounts: None,
         },
     )?;
+    // The feature usage is the largest value of the run, and the later steps
+    // read the history instead.
+    drop(usage);
 
     progress.stage("models", None);
     let mut notices = Vec::new();

@@ -222,10 +222,11 @@ pub fn tables(accounts: &[Acct], snapshot: Option<NaiveDate>) -> Tables {
             "value".into(),
             usage.iter().map(|(_, u)| u.2).collect::<Vec<_>>(),
         ),
-    ]);
+    ])
+    .into();
 
     for kind in headroom_data::TableKind::ALL {
-        let df = tables.get(kind);
+        let df = tables.get(kind).unwrap();
         assert_eq!(
             df.schema().as_ref(),
             &kind.schema(),

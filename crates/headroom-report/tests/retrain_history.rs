@@ -77,7 +77,7 @@ fn tables_until(tables: &Tables, cut: &str) -> Tables {
             .unwrap()
     };
     let mut early = tables.clone();
-    early.usage = until(&tables.usage, "date");
+    early.usage = until(tables.usage.frame().unwrap(), "date").into();
     early.outcomes = until(&tables.outcomes, "date");
     early.interventions = until(&tables.interventions, "date");
     early.contracts = until(&tables.contracts, "start_date");

@@ -214,6 +214,7 @@ impl BarProgress {
 
 impl Progress for BarProgress {
     fn stage(&self, name: &str, total: Option<u64>) {
+        tracing::debug!(stage = name, "score stage started");
         match total {
             Some(total) => {
                 self.bar.set_length(total);

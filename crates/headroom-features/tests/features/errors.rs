@@ -20,7 +20,7 @@ fn mixed_currencies_without_reporting_currency() {
     let err = features(&tables, date(2023, 6, 30)).unwrap_err();
     assert!(matches!(
         &err,
-        FeatureError::Currency(DataError::MixedCurrencies { currencies, .. })
+        FeatureError::Data(DataError::MixedCurrencies { currencies, .. })
             if currencies == &["EUR", "USD"]
     ));
 }
@@ -32,7 +32,7 @@ fn currency_without_rate_is_named() {
     let err = features(&tables, date(2023, 6, 30)).unwrap_err();
     assert!(matches!(
         &err,
-        FeatureError::Currency(DataError::MissingFxRate { currency, report })
+        FeatureError::Data(DataError::MissingFxRate { currency, report })
             if currency == "USD" && report == "EUR"
     ));
     assert!(err.to_string().contains("hint:"));

@@ -115,8 +115,14 @@ fn observation_range(tables: &Tables, config: &ModelConfig) -> Result<Observatio
             reason: format!("the project is a single snapshot taken on {date}"),
         });
     }
-    let usage_dates = date_range(&tables.usage, "date")?;
-    let Some((usage_first, usage_last)) = usage_dates else {
+    let usage_dates = tables
+        .usage
+        .date_range()
+        .map_err(|err| ModelError::Features { source: err.into() })?;
+    let to_date = headroom_features::calendar::from_epoch_days;
+    let Some((usage_first, usage_last)) =
+        usage_dates.map(|(first, last)| (to_date(first), to_date(last)))
+    else {
         return Err(ModelError::NoHistory {
             reason: "the usage table has no rows".to_owned(),
         });
@@ -627,7 +633,8 @@ mod tests {
                 Series::new("value".into(), vec![1.0; n]).into(),
             ],
         )
-        .unwrap();
+        .unwrap()
+        .into();
         tables
     }
 

@@ -339,7 +339,8 @@ impl Fixture {
                 Column::new("value".into(), u.iter().map(|r| r.3).collect::<Vec<_>>()),
             ],
         )
-        .unwrap();
+        .unwrap()
+        .into();
         let o = &self.outcomes;
         tables.outcomes = DataFrame::new(
             o.len(),
@@ -378,7 +379,7 @@ impl Fixture {
         )
         .unwrap();
         for kind in headroom_data::TableKind::ALL {
-            let df = tables.get(kind);
+            let df = tables.get(kind).unwrap();
             assert_eq!(
                 df.schema().as_ref(),
                 &kind.schema(),
@@ -483,7 +484,7 @@ pub fn as_known_at(tables: &Tables, as_of: NaiveDate) -> Tables {
             .unwrap()
     };
     let mut known = tables.clone();
-    known.usage = by_date(&tables.usage, "date");
+    known.usage = by_date(tables.usage.frame().unwrap(), "date").into();
     known.outcomes = by_date(&tables.outcomes, "date");
     known.interventions = by_date(&tables.interventions, "date");
     known.contracts = by_date(&tables.contracts, "start_date");
