@@ -374,10 +374,27 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Attempts to open sled while its own file lock is still held, 20 ms apart.
+const SLED_LOCK_ATTEMPTS: u32 = 50;
+
 /// Opens sled on a folder, turning a panic inside sled into `Damaged`.
+///
+/// The caller holds the store lock, so no other headroom process has the
+/// database open. A sled handle this process dropped can still hold sled's
+/// file lock for a moment on one of sled's threads. An open that finds that
+/// lock taken is therefore retried for up to a second before it fails.
 pub fn open_sled(db_dir: &Path) -> Result<sled::Db, StoreError> {
     let config = sled::Config::new().path(db_dir);
-    let opened = catch_unwind(AssertUnwindSafe(|| config.open()));
+    let mut attempt = 1;
+    let opened = loop {
+        let opened = catch_unwind(AssertUnwindSafe(|| config.open()));
+        let locked = matches!(&opened, Ok(Err(sled::Error::Io(err))) if is_sled_lock_error(err));
+        if !locked || attempt == SLED_LOCK_ATTEMPTS {
+            break opened;
+        }
+        attempt += 1;
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     match opened {
         Ok(Ok(db)) => Ok(db),
         Ok(Err(err)) => Err(classify_sled_error(db_dir, err)),
@@ -386,6 +403,13 @@ pub fn open_sled(db_dir: &Path) -> Result<sled::Db, StoreError> {
             format!("sled failed to read it: {}", panic_text(&panic)),
         )),
     }
+}
+
+/// Checks whether an I/O error is sled 0.34's "could not acquire lock"
+/// error, which it raises with kind `Other` and the lock error as text.
+fn is_sled_lock_error(err: &std::io::Error) -> bool {
+    err.kind() == std::io::ErrorKind::Other
+        && err.to_string().starts_with("could not acquire lock on ")
 }
 
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -464,4 +488,42 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_sled_waits_for_a_released_sled_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let db_dir = dir.path().join("db");
+        let other_handle = sled::Config::new().path(&db_dir).open().unwrap();
+        other_handle.insert("key", "value").unwrap();
+        other_handle.flush().unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            drop(other_handle);
+        });
+
+        let db = open_sled(&db_dir).unwrap();
+        release.join().unwrap();
+        assert_eq!(db.get("key").unwrap().as_deref(), Some(&b"value"[..]));
+    }
+
+    #[test]
+    fn open_sled_reports_a_sled_lock_never_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let db_dir = dir.path().join("db");
+        let _other_handle = sled::Config::new().path(&db_dir).open().unwrap();
+
+        let err = open_sled(&db_dir).unwrap_err();
+        match err {
+            StoreError::Io { path, source } => {
+                assert_eq!(path, db_dir);
+                assert!(is_sled_lock_error(&source), "{source}");
+            }
+            other => panic!("expected an I/O error, got {other:?}"),
+        }
+    }
 }
