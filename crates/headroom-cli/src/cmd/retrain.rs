@@ -8,11 +8,11 @@ use anyhow::Context;
 use chrono::Utc;
 use clap::Args;
 use headroom_features::FeatureOptions;
-use headroom_model::training::{build_training_set, train_models};
+use headroom_model::training::build_training_set;
 use headroom_model::{ModelConfig, ModelKind};
 use headroom_report::retrain::{
-    AlreadyTrained, KindRetrain, Recorded, RetrainError, RetrainResult, RetrainSettings, Verdict,
-    WindowMetrics, already_trained, compare_and_record,
+    AlreadyTrained, KindRetrain, Recorded, RetrainResult, RetrainSettings, Verdict, WindowMetrics,
+    already_trained, compare_and_record, train_challengers,
 };
 
 use super::outcomes::open_project;
@@ -80,15 +80,9 @@ pub fn run(args: RetrainArgs) -> anyhow::Result<()> {
         }
         to_train.push(kind);
     }
-    for (kind, trained) in train_models(&set, &to_train) {
+    for (kind, trained) in train_challengers(&set, &to_train) {
         let context = || format!("failed to retrain the {kind} model");
-        let trained = trained
-            .map_err(|source| RetrainError::Model {
-                action: "train",
-                kind: kind.name(),
-                source: Box::new(source),
-            })
-            .with_context(context)?;
+        let trained = trained.with_context(context)?;
         let outcome = compare_and_record(
             &trained,
             &set,

@@ -277,27 +277,12 @@ impl TrainingSet {
             .collect()
     }
 
-    /// Builds the labelled data set of `kind` on the given rows, with the
-    /// inputs of `spec`.
-    ///
-    /// Fails when the panel lacks a column the spec reads.
-    pub fn dataset(&self, kind: ModelKind, spec: &InputSpec, rows: &[usize]) -> Result<Dataset> {
-        let features = self.matrix(spec, rows)?;
-        let labels = self.labels(kind, rows);
-        Dataset::new(kind, features, labels)
-    }
-
     /// Builds the inputs of `spec` for the given rows.
     ///
     /// Fails when the panel lacks a column the spec reads.
     pub fn matrix(&self, spec: &InputSpec, rows: &[usize]) -> Result<FeatureMatrix> {
         let panel = self.select(rows)?;
         spec.matrix(&panel)
-    }
-
-    /// Fits the input spec on the given rows.
-    pub fn fit_inputs(&self, rows: &[usize]) -> Result<InputSpec> {
-        InputSpec::fit(&self.select(rows)?, &self.config)
     }
 
     /// Fits the input spec on the given rows and builds their data set,

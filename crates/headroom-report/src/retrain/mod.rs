@@ -12,6 +12,7 @@ pub use decide::{Recorded, Verdict, WindowMetrics, decide, record};
 pub use error::RetrainError;
 pub use run::{
     AlreadyTrained, KindRetrain, RetrainResult, already_trained, compare_and_record, retrain_kind,
+    train_challengers,
 };
 pub use settings::RetrainSettings;
 pub use summary::{HeldOutMetrics, ModelSummary, held_out, summarize};

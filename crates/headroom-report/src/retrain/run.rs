@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use headroom_model::training::{
     HoldoutWindow, TrainedModel, TrainingSet, evaluate_model, holdout_window, metrics_summary,
-    retrains_to_same_model, train_model, training_fingerprint,
+    retrains_to_same_model, train_model, train_models, training_fingerprint,
 };
 use headroom_model::{ModelArtifact, ModelKind};
 use headroom_store::{ModelStatus, NewModel, Store};
@@ -134,6 +134,23 @@ pub fn retrain_kind(
 ) -> Result<KindRetrain, RetrainError> {
     let trained = train_model(set, kind).map_err(|source| model_error("train", kind, source))?;
     compare_and_record(&trained, set, store, models_dir, settings, now)
+}
+
+/// Trains a challenger of each kind on `set`, the kinds on threads of their
+/// own ([`train_models`]), and returns the results in the order of `kinds`.
+pub fn train_challengers(
+    set: &TrainingSet,
+    kinds: &[ModelKind],
+) -> Vec<(ModelKind, Result<TrainedModel, RetrainError>)> {
+    train_models(set, kinds)
+        .into_iter()
+        .map(|(kind, trained)| {
+            (
+                kind,
+                trained.map_err(|source| model_error("train", kind, source)),
+            )
+        })
+        .collect()
 }
 
 /// Compares a trained challenger with the champion on the held-out months of
