@@ -60,8 +60,8 @@ pub fn features_with(
     pipeline::compute(tables, &[as_of], options, None).map(|(table, _)| table)
 }
 
-/// The features of [`features_with`], and the usage they read for reports
-/// that draw the months before `as_of`. The usage covers the last `months`
+/// Computes the features of [`features_with`] and returns them with the
+/// usage they read, for reports that draw the months before `as_of`. The usage covers the last `months`
 /// complete months (at most 22, the months the lags read) and the first and
 /// last use of each metric.
 ///

@@ -103,7 +103,8 @@ struct Pass<'a> {
     keep_from: i32,
     /// Metric names by provisional key, in the order first seen.
     metrics: Vec<String>,
-    kept: Vec<DataFrame>,
+    /// The slices' rows from `keep_from` on, with provisional metric keys.
+    late: Vec<DataFrame>,
     first_usage: Vec<Option<i32>>,
     metric_start: Vec<Option<i32>>,
     monthly_grain: bool,
@@ -189,7 +190,7 @@ impl<'a> Pass<'a> {
             n_groups,
             keep_from,
             metrics: Vec::new(),
-            kept: Vec::new(),
+            late: Vec::new(),
             first_usage: vec![None; n_accounts],
             metric_start: Vec::new(),
             monthly_grain: true,
@@ -270,7 +271,7 @@ impl<'a> Pass<'a> {
             self.monthly_grain &= calendar.is_month_end(day);
         }
 
-        let kept = keyed
+        let late = keyed
             .lazy()
             .with_column(lit(Series::new("month".into(), months)).alias("month"))
             .filter(col("month").gt_eq(lit(self.keep_from)))
@@ -283,8 +284,8 @@ impl<'a> Pass<'a> {
             ])
             .collect()
             .step(STEP)?;
-        if kept.height() > 0 {
-            self.kept.push(kept);
+        if late.height() > 0 {
+            self.late.push(late);
         }
         Ok(true)
     }
@@ -403,7 +404,7 @@ impl<'a> Pass<'a> {
                 .collect()
         };
 
-        let rows = self.kept_rows(&new_key)?;
+        let rows = self.late_rows(&new_key)?;
         let by_metric = reorder(&self.metric_start);
         let portfolio_start = by_metric.iter().flatten().copied().min();
         let totals = self.totals.map(|cells| Totals {
@@ -432,11 +433,11 @@ impl<'a> Pass<'a> {
     }
 
     /// Stacks the kept slices and renumbers their metric keys.
-    fn kept_rows(&self, new_key: &[u32]) -> Result<DataFrame, FeatureError> {
-        let mut rows = match self.kept.first() {
+    fn late_rows(&self, new_key: &[u32]) -> Result<DataFrame, FeatureError> {
+        let mut rows = match self.late.first() {
             Some(first) => {
                 let mut rows = first.clone();
-                for slice in &self.kept[1..] {
+                for slice in &self.late[1..] {
                     rows.vstack_mut(slice).step(STEP)?;
                 }
                 rows

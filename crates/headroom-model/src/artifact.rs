@@ -64,8 +64,8 @@ pub struct ModelSettings {
     pub candidate_penalties: Vec<f64>,
     /// The validation fold settings.
     pub folds: FoldParams,
-    /// The most rows a fit reads; a larger training set fits on an even
-    /// sample of each class. `None` means no limit.
+    /// Maximum rows a fit reads. A larger training set fits on an even
+    /// sample of each class, and `None` means no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fit_rows: Option<usize>,
 }

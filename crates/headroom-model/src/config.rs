@@ -97,7 +97,7 @@ pub struct ModelConfig {
     /// Most training rows a validation fold fits on (default 50,000); a
     /// larger fold fits on every k-th row. 0 means no limit.
     pub selection_rows: usize,
-    /// Most rows a model is fitted on (default 200,000); a larger training
+    /// Maximum rows a model is fitted on (default 200,000). A larger training
     /// set fits on every k-th row of each class, so the base rate is kept.
     /// 0 means no limit.
     pub fit_rows: usize,

@@ -405,7 +405,7 @@ mod tests {
     }
 
     #[test]
-    fn class_sample_takes_every_kth_row_of_each_class() {
+    fn class_sample_keeps_every_kth_row() {
         // 3 positives (rows 0, 3, 7) and 7 negatives, at most 5 rows. Every
         // 2nd row of each class would keep 2 + 4 = 6, so every 3rd: positive
         // row 0 and negative rows 1, 5 and 9 (the 1st, 4th and 7th negatives).
@@ -427,7 +427,7 @@ mod tests {
     }
 
     #[test]
-    fn class_sample_is_none_without_a_limit_or_when_all_rows_fit() {
+    fn class_sample_none_when_all_fit() {
         let data = labelled(&[true, false, false]);
         assert_eq!(data.class_sample(0), None);
         assert_eq!(data.class_sample(3), None);

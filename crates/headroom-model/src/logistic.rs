@@ -698,11 +698,12 @@ impl Solver<'_> {
         Ok((fitted.params() * sign, fitted.intercept() * sign))
     }
 
-    /// The smallest cap whose fit returns exactly the full fit's parameters.
+    /// Returns the smallest cap whose fit returns exactly the full fit's
+    /// parameters.
     ///
-    /// A fit that did not converge has usually run into the cap, which one
-    /// fit capped one iteration earlier shows. The bisection runs only when
-    /// that fit returns the same parameters (a stalled line search).
+    /// A fit that did not converge has usually run into the cap. A fit capped
+    /// one iteration earlier shows that, so the bisection runs only when that
+    /// fit returns the same parameters (a stalled line search).
     fn count_iterations(&self, cap: u64, w: &Array1<f64>, b: f64, converged: bool) -> Result<u64> {
         let same = |k: u64| -> Result<bool> {
             let (wk, bk) = self.run(k)?;

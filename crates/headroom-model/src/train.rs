@@ -203,8 +203,8 @@ impl TrainParams {
         self
     }
 
-    /// Sets the most rows a model is fitted on (default
-    /// [`DEFAULT_FIT_ROWS`]); a larger training set fits on an even sample of
+    /// Sets the maximum rows a model is fitted on (default
+    /// [`DEFAULT_FIT_ROWS`]). A larger training set fits on an even sample of
     /// each class, so the base rate is kept. The preprocessing, the input
     /// profile and the fingerprint still read every row. 0 means no limit.
     pub fn fit_rows(mut self, rows: usize) -> Self {
