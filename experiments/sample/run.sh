@@ -97,7 +97,9 @@ fi
     echo "model trains on rows observed at least 180 days before the first held-out"
     echo "month-end, so every label it learns from was known when the held-out months"
     echo "began. The oracle scores the same rows with the simulation's true"
-    echo "probabilities, the best ROC-AUC any model can reach on them."
+    echo "probabilities, which rest on hidden state the tables do not show."
+    echo "\`CEILING.md\`, written by \`ceiling.sh\`, estimates the best ROC-AUC a model of"
+    echo "the tables can reach: for expansion it is itself about 0.05 below the oracle."
     echo
     echo "## Targets"
     echo

@@ -1,0 +1,237 @@
+"""Estimate how close a model that reads only the tables can get to the oracle.
+
+Usage: ceiling.py PANEL_CSV USAGE_CSV TRUTH_MONTHLY_CSV PREDICTIONS_CSV [HORIZON_DAYS]
+
+PANEL_CSV is `headroom features --from FIRST --to LAST` over the training
+set's month-ends, USAGE_CSV the portfolio's usage table, TRUTH_MONTHLY_CSV
+`truth/monthly.csv` of the simulated portfolio and PREDICTIONS_CSV what
+`headroom train --predictions` wrote. HORIZON_DAYS is the label horizon
+(default 180).
+
+Every score is evaluated on the held-out rows of PREDICTIONS_CSV, and every
+learner here fits on the rows the evaluated headroom model fitted on: rows
+observed at least one horizon before the first held-out month-end. Prints one
+Markdown table per model kind with the ROC-AUC of:
+
+- the oracle: the simulation's true probabilities;
+- the ideal learner: gradient boosting fitted on the true probabilities of
+  the training rows (which no real portfolio records), given headroom's
+  features and 15 months of usage history per row;
+- headroom's features plus the hidden phase: a logistic regression on the
+  realized labels that is also given the phase and its age, and the same
+  regression without them;
+- gradient boosting on the realized labels, with the ideal learner's inputs;
+- headroom's evaluated model.
+
+The ideal learner's only privilege is its training target, so its ROC-AUC
+estimates, from below, the best ranking the tables allow. The hidden-phase
+row shows what better phase detection would be worth.
+
+Needs pandas, numpy and scikit-learn.
+"""
+
+import sys
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss, roc_auc_score
+
+# Columns of the feature table that describe rather than measure, or grow with
+# the export's length; headroom's models leave them out as well.
+SKIPPED = {
+    "renewals",
+    "expansions",
+    "contractions",
+    "history_months",
+    "flag_short_history",
+    "flag_seasonal_portfolio",
+}
+# Inputs headroom multiplies by the renewal-window indicator by default.
+WINDOW_INTERACTIONS = [
+    "days_to_renewal",
+    "util_primary",
+    "util_primary_3m",
+    "slope_3m",
+    "pct_change_1m",
+    "pct_change_3m",
+    "drawdown_12m",
+    "months_in_decline",
+    "adoption_90d",
+    "features_never_used",
+]
+KINDS = {"churn": ("churned", "p_churn"), "expansion": ("expanded", "p_expand")}
+HISTORY_MONTHS = 15
+PENALTIES = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+
+
+def feature_inputs(table):
+    """Return headroom's model inputs: numeric columns, segment indicators and
+    their products with the renewal window."""
+    inputs = {}
+    for column in table.columns:
+        if column in SKIPPED or not pd.api.types.is_numeric_dtype(table[column]):
+            continue
+        if column.startswith(("usage_", "limit_")) or column == "arr_per_unit_primary":
+            continue
+        inputs[column] = table[column].astype(float)
+    for segment in sorted(table["segment"].dropna().unique()):
+        inputs[f"segment={segment}"] = (table["segment"] == segment).astype(float)
+    days = table["days_to_renewal"]
+    window = ((days > 0) & (days <= 180)).astype(float).where(days.notna())
+    inputs["in_renewal_window"] = window
+    for name in WINDOW_INTERACTIONS + [n for n in inputs if n.startswith("segment=")]:
+        inputs[f"in_renewal_window*{name}"] = inputs[name] * window
+    return pd.DataFrame(inputs, index=table.index)
+
+
+def usage_history(path):
+    """Return, per account and month-end, the log of active users in each of the
+    last HISTORY_MONTHS months minus their mean, and the log change of storage
+    over the last 1 to 6 months."""
+    usage = pd.read_csv(path, usecols=["account_id", "date", "metric", "value"])
+    usage = usage[usage["metric"].isin(["active_users", "storage_gb"])]
+    wide = usage.pivot_table(
+        index=["account_id", "date"], columns="metric", values="value"
+    ).reset_index()
+    wide["date"] = pd.to_datetime(wide["date"])
+    frames = []
+    for account, rows in wide.groupby("account_id"):
+        rows = rows.set_index("date").sort_index()
+        months = pd.date_range(rows.index.min(), rows.index.max(), freq="ME")
+        rows = rows.reindex(months)
+        users = np.log(rows["active_users"].clip(lower=0.5))
+        storage = np.log(rows["storage_gb"].clip(lower=0.1))
+        level = users.rolling(HISTORY_MONTHS, min_periods=3).mean()
+        history = {f"users_lag{k}": users.shift(k) - level for k in range(HISTORY_MONTHS)}
+        history.update({f"storage_change_{k}m": storage - storage.shift(k) for k in range(1, 7)})
+        frame = pd.DataFrame(history, index=months)
+        frame["account_id"] = account
+        frames.append(frame)
+    history = pd.concat(frames).rename_axis("as_of").reset_index()
+    history["as_of"] = history["as_of"].dt.strftime("%Y-%m-%d")
+    return history
+
+
+def standardize(train, test):
+    """Impute medians (with a missing-value indicator where over 1% is missing),
+    drop constant columns and scale both frames by the training rows."""
+    gappy = [c for c in train.columns if train[c].isna().mean() > 0.01]
+    medians = train.median()
+    train = pd.concat(
+        [train.fillna(medians), train[gappy].isna().astype(float).add_suffix(" missing")], axis=1
+    )
+    test = pd.concat(
+        [test.fillna(medians), test[gappy].isna().astype(float).add_suffix(" missing")], axis=1
+    )
+    kept = [c for c in train.columns if train[c].std() > 0]
+    mean, scale = train[kept].mean(), train[kept].std()
+    return ((train[kept] - mean) / scale).values, ((test[kept] - mean) / scale).values
+
+
+def fit_logistic(inputs, labels, observed):
+    """Return the inverse penalty C of scikit-learn's logistic regression with
+    the lowest log loss on the last six month-ends, fitted on the earlier ones."""
+    month_ends = sorted(observed.unique())
+    cut = month_ends[-7] if len(month_ends) > 9 else month_ends[len(month_ends) // 2]
+    early, late = observed <= cut, observed > cut
+    x_early, x_late = standardize(inputs[early], inputs[late])
+    losses = []
+    for c in PENALTIES:
+        model = LogisticRegression(C=c, max_iter=5000).fit(x_early, labels[early])
+        losses.append(log_loss(labels[late], model.predict_proba(x_late)[:, 1]))
+    return PENALTIES[int(np.argmin(losses))]
+
+
+def main():
+    if len(sys.argv) not in (5, 6):
+        sys.exit(__doc__)
+    panel_path, usage_path, truth_path, predictions_path = sys.argv[1:5]
+    horizon = pd.Timedelta(days=int(sys.argv[5]) if len(sys.argv) == 6 else 180)
+
+    panel = pd.read_csv(panel_path, low_memory=False)
+    panel["as_of"] = panel["as_of"].astype(str)
+    truth = pd.read_csv(truth_path).rename(columns={"date": "as_of"})
+    rows = panel.merge(truth, on=["account_id", "as_of"], how="inner", validate="1:1")
+    rows = rows.merge(usage_history(usage_path), on=["account_id", "as_of"], how="left")
+    features = feature_inputs(rows[panel.columns])
+    history = rows[[c for c in rows.columns if c.startswith(("users_lag", "storage_change_"))]]
+    flexible = pd.concat([features, history], axis=1).replace([np.inf, -np.inf], np.nan)
+    phase = pd.DataFrame(
+        {
+            "growth": (rows["phase"] == "growth").astype(float),
+            "growth_months": (rows["phase"] == "growth") * rows["months_in_phase"],
+            "decline": rows["phase"].str.startswith("decline").astype(float),
+            "decline_months": rows["phase"].str.startswith("decline") * rows["months_in_phase"],
+        },
+        index=rows.index,
+    )
+    with_phase = pd.concat([features, phase], axis=1)
+
+    predictions = pd.read_csv(predictions_path)
+    predictions["as_of"] = predictions["as_of"].astype(str)
+    for kind, (label_column, truth_column) in KINDS.items():
+        held_out = predictions[predictions["model"] == kind]
+        if held_out.empty:
+            continue
+        first = pd.Timestamp(held_out["as_of"].min())
+        train = pd.to_datetime(rows["as_of"]) <= first - horizon
+        varying = flexible.loc[:, flexible[train].nunique() > 1]
+        test_rows = held_out.merge(
+            rows[["account_id", "as_of"]].rename_axis("index").reset_index(),
+            on=["account_id", "as_of"],
+            how="left",
+            validate="1:1",
+        )
+        missing = int(test_rows["index"].isna().sum())
+        test_rows = test_rows.dropna(subset=["index"])
+        test = test_rows["index"].astype(int).values
+        labels = rows[label_column].astype(int)
+        y = test_rows["label"].astype(int).values
+        disagree = int((labels.loc[test].values != y).sum())
+
+        scores = {"oracle: the true probabilities": rows.loc[test, truth_column].values}
+        ideal = HistGradientBoostingRegressor(
+            max_iter=500, learning_rate=0.05, max_leaf_nodes=31, min_samples_leaf=40, random_state=0
+        ).fit(varying[train], rows.loc[train, truth_column])
+        scores["ideal learner: boosting fitted on the true probabilities"] = ideal.predict(
+            varying.loc[test]
+        )
+        for name, inputs in [
+            ("headroom's inputs plus the hidden phase, logistic", with_phase),
+            ("headroom's inputs alone, the same logistic", features),
+        ]:
+            penalty = fit_logistic(inputs[train], labels[train], rows.loc[train, "as_of"])
+            x_train, x_test = standardize(inputs[train], inputs.loc[test])
+            model = LogisticRegression(C=penalty, max_iter=5000).fit(x_train, labels[train])
+            scores[name] = model.predict_proba(x_test)[:, 1]
+        boosted = HistGradientBoostingClassifier(
+            max_iter=300, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=50, random_state=0
+        ).fit(varying[train], labels[train])
+        scores["boosting on the realized labels"] = boosted.predict_proba(varying.loc[test])[:, 1]
+        scores["headroom's evaluated model"] = test_rows["probability"].values
+
+        oracle = roc_auc_score(y, scores["oracle: the true probabilities"])
+        print(f"### {kind}")
+        print()
+        print(
+            f"{len(y):,} held-out rows, {int(y.sum()):,} positive; "
+            f"{int(train.sum()):,} training rows."
+        )
+        if missing or disagree:
+            print(
+                f"{missing} held-out rows are not in the panel and {disagree} labels differ "
+                "from the truth's."
+            )
+        print()
+        print("| scores | ROC-AUC | - oracle |")
+        print("|---|---|---|")
+        for name, score in scores.items():
+            auc = roc_auc_score(y, score)
+            print(f"| {name} | {auc:.3f} | {auc - oracle:+.3f} |")
+        print()
+
+
+if __name__ == "__main__":
+    main()
