@@ -1,27 +1,33 @@
 """Estimate how close a model that reads only the tables can get to the oracle.
 
-Usage: ceiling.py PANEL_CSV USAGE_CSV TRUTH_MONTHLY_CSV PREDICTIONS_CSV [HORIZON_DAYS]
+Usage: ceiling.py PANEL_CSV USAGE_CSV TRUTH_MONTHLY_CSV PREDICTIONS_CSV
+                  [--horizon-days DAYS] [--pool PANEL_CSV USAGE_CSV TRUTH_MONTHLY_CSV]
 
 PANEL_CSV is `headroom features --from FIRST --to LAST` over the training
 set's month-ends, USAGE_CSV the portfolio's usage table, TRUTH_MONTHLY_CSV
 `truth/monthly.csv` of the simulated portfolio and PREDICTIONS_CSV what
-`headroom train --predictions` wrote. HORIZON_DAYS is the label horizon
-(default 180).
+`headroom train --predictions` wrote. DAYS is the label horizon (default
+180). --pool names another simulated portfolio's panel, usage and truth,
+whose labelled rows train three more learners.
 
-Every score is evaluated on the held-out rows of PREDICTIONS_CSV, and every
-learner here fits on the rows the evaluated headroom model fitted on: rows
-observed at least one horizon before the first held-out month-end. Prints one
+Every score is evaluated on the held-out rows of PREDICTIONS_CSV. Every
+learner but the --pool ones fits on the rows the evaluated headroom model
+fitted on: rows observed at least one horizon before the first held-out
+month-end. Prints one
 Markdown table per model kind with the ROC-AUC of:
 
 - the oracle: the simulation's true probabilities;
 - the ideal learner: gradient boosting fitted on the true probabilities of
   the training rows (which no real portfolio records), given headroom's
-  features and 15 months of usage history per row;
+  features, 15 months of active users and 6 of storage per row;
 - headroom's features plus the hidden phase: a logistic regression on the
-  realized labels that is also given the phase and its age, and the same
-  regression without them;
+  realized labels that is also given the phase and its age. Then the same
+  regression without the phase, and with hinge terms max(0, x - knot) on
+  utilization, trend and days to renewal in its place;
 - gradient boosting on the realized labels, with the ideal learner's inputs;
-- headroom's evaluated model.
+- headroom's evaluated model;
+- with --pool: the ideal learner, a logistic regression on headroom's
+  features, and the same with hinge terms, fitted on the other portfolio.
 
 The ideal learner's only privilege is its training target, so its ROC-AUC
 estimates, from below, the best ranking the tables allow. The hidden-phase
@@ -30,7 +36,7 @@ row shows what better phase detection would be worth.
 Needs pandas, numpy and scikit-learn.
 """
 
-import sys
+import argparse
 
 import numpy as np
 import pandas as pd
@@ -64,6 +70,18 @@ WINDOW_INTERACTIONS = [
 KINDS = {"churn": ("churned", "p_churn"), "expansion": ("expanded", "p_expand")}
 HISTORY_MONTHS = 15
 PENALTIES = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+# scikit-learn's C for fits on the other portfolio: on 180,000 rows, C from
+# 0.03 to 3 moved the held-out ROC-AUC by under 0.001.
+POOLED_PENALTY = 1.0
+# Knots of the hinge terms max(0, x - knot) of the piecewise-linear logistic.
+KNOTS = {
+    "util_primary_3m": [0.6, 0.8, 0.9, 1.0, 1.1],
+    "util_primary": [0.6, 0.8, 0.9, 1.0, 1.1],
+    "util_max": [0.8, 1.0, 1.2],
+    "slope_3m": [0.0, 0.03, 0.06],
+    "pct_change_3m": [0.0, 0.1, 0.2],
+    "days_to_renewal": [30, 60, 90, 120, 150, 180, 240],
+}
 
 
 def feature_inputs(table):
@@ -144,12 +162,22 @@ def fit_logistic(inputs, labels, observed):
     return PENALTIES[int(np.argmin(losses))]
 
 
-def main():
-    if len(sys.argv) not in (5, 6):
-        sys.exit(__doc__)
-    panel_path, usage_path, truth_path, predictions_path = sys.argv[1:5]
-    horizon = pd.Timedelta(days=int(sys.argv[5]) if len(sys.argv) == 6 else 180)
+def piecewise(features):
+    """Return the features with hinge terms max(0, x - knot) added for the
+    utilization, trend and renewal-timing inputs."""
+    hinges = {
+        f"{column}>{knot}": np.maximum(0.0, features[column] - knot)
+        for column, knots in KNOTS.items()
+        if column in features
+        for knot in knots
+    }
+    return pd.concat([features, pd.DataFrame(hinges, index=features.index)], axis=1)
 
+
+def load(panel_path, usage_path, truth_path):
+    """Return the panel rows joined with the truth, and the learners' inputs:
+    headroom's features, the features plus usage history, and the features
+    plus the hidden phase."""
     panel = pd.read_csv(panel_path, low_memory=False)
     panel["as_of"] = panel["as_of"].astype(str)
     truth = pd.read_csv(truth_path).rename(columns={"date": "as_of"})
@@ -168,8 +196,44 @@ def main():
         index=rows.index,
     )
     with_phase = pd.concat([features, phase], axis=1)
+    return rows, features, flexible, with_phase
 
-    predictions = pd.read_csv(predictions_path)
+
+def ideal_learner(inputs, target):
+    """Fit gradient boosting on the true probabilities."""
+    return HistGradientBoostingRegressor(
+        max_iter=500, learning_rate=0.05, max_leaf_nodes=31, min_samples_leaf=40, random_state=0
+    ).fit(inputs, target)
+
+
+def logistic_scores(train_inputs, labels, observed, test_inputs, penalty=None):
+    """Fit a logistic regression and score the test rows. Without a penalty
+    (scikit-learn's C), it is chosen on time-ordered rows."""
+    if penalty is None:
+        penalty = fit_logistic(train_inputs, labels, observed)
+    x_train, x_test = standardize(train_inputs, test_inputs)
+    model = LogisticRegression(C=penalty, max_iter=5000).fit(x_train, labels)
+    return model.predict_proba(x_test)[:, 1]
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("panel")
+    parser.add_argument("usage")
+    parser.add_argument("truth")
+    parser.add_argument("predictions")
+    parser.add_argument("--horizon-days", type=int, default=180)
+    parser.add_argument("--pool", nargs=3, metavar=("PANEL", "USAGE", "TRUTH"))
+    args = parser.parse_args()
+    horizon = pd.Timedelta(days=args.horizon_days)
+
+    rows, features, flexible, with_phase = load(args.panel, args.usage, args.truth)
+    pool = load(*args.pool) if args.pool else None
+
+    predictions = pd.read_csv(args.predictions)
     predictions["as_of"] = predictions["as_of"].astype(str)
     for kind, (label_column, truth_column) in KINDS.items():
         held_out = predictions[predictions["model"] == kind]
@@ -190,34 +254,63 @@ def main():
         labels = rows[label_column].astype(int)
         y = test_rows["label"].astype(int).values
         disagree = int((labels.loc[test].values != y).sum())
+        observed = rows.loc[train, "as_of"]
 
         scores = {"oracle: the true probabilities": rows.loc[test, truth_column].values}
-        ideal = HistGradientBoostingRegressor(
-            max_iter=500, learning_rate=0.05, max_leaf_nodes=31, min_samples_leaf=40, random_state=0
-        ).fit(varying[train], rows.loc[train, truth_column])
+        ideal = ideal_learner(varying[train], rows.loc[train, truth_column])
         scores["ideal learner: boosting fitted on the true probabilities"] = ideal.predict(
             varying.loc[test]
         )
-        for name, inputs in [
-            ("headroom's inputs plus the hidden phase, logistic", with_phase),
-            ("headroom's inputs alone, the same logistic", features),
-        ]:
-            penalty = fit_logistic(inputs[train], labels[train], rows.loc[train, "as_of"])
-            x_train, x_test = standardize(inputs[train], inputs.loc[test])
-            model = LogisticRegression(C=penalty, max_iter=5000).fit(x_train, labels[train])
-            scores[name] = model.predict_proba(x_test)[:, 1]
+        scores["headroom's inputs plus the hidden phase, logistic"] = logistic_scores(
+            with_phase[train], labels[train], observed, with_phase.loc[test]
+        )
+        scores["headroom's inputs alone, the same logistic"] = logistic_scores(
+            features[train], labels[train], observed, features.loc[test]
+        )
+        scores["headroom's inputs with hinge terms, the same logistic"] = logistic_scores(
+            piecewise(features[train]), labels[train], observed, piecewise(features.loc[test])
+        )
         boosted = HistGradientBoostingClassifier(
             max_iter=300, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=50, random_state=0
         ).fit(varying[train], labels[train])
         scores["boosting on the realized labels"] = boosted.predict_proba(varying.loc[test])[:, 1]
         scores["headroom's evaluated model"] = test_rows["probability"].values
 
+        pooled = 0
+        if pool is not None:
+            pool_rows, pool_features, pool_flexible, _ = pool
+            pool_labels = pool_rows[label_column].astype(int)
+            pooled = len(pool_rows)
+            shared = [c for c in varying.columns if c in pool_flexible.columns]
+            ideal = ideal_learner(pool_flexible[shared], pool_rows[truth_column])
+            scores["ideal learner fitted on the other portfolio"] = ideal.predict(
+                varying.loc[test, shared]
+            )
+            shared = [c for c in features.columns if c in pool_features.columns]
+            scores["headroom's inputs, logistic fitted on the other portfolio's labels"] = (
+                logistic_scores(
+                    pool_features[shared],
+                    pool_labels,
+                    pool_rows["as_of"],
+                    features.loc[test, shared],
+                    POOLED_PENALTY,
+                )
+            )
+            scores["the same, plus hinge terms"] = logistic_scores(
+                piecewise(pool_features[shared]),
+                pool_labels,
+                pool_rows["as_of"],
+                piecewise(features.loc[test, shared]),
+                POOLED_PENALTY,
+            )
+
         oracle = roc_auc_score(y, scores["oracle: the true probabilities"])
         print(f"### {kind}")
         print()
         print(
             f"{len(y):,} held-out rows, {int(y.sum()):,} positive; "
-            f"{int(train.sum()):,} training rows."
+            f"{int(train.sum()):,} training rows"
+            + (f", {pooled:,} in the other portfolio." if pooled else ".")
         )
         if missing or disagree:
             print(

@@ -98,8 +98,8 @@ fi
     echo "month-end, so every label it learns from was known when the held-out months"
     echo "began. The oracle scores the same rows with the simulation's true"
     echo "probabilities, which rest on hidden state the tables do not show."
-    echo "\`CEILING.md\`, written by \`ceiling.sh\`, estimates the best ROC-AUC a model of"
-    echo "the tables can reach: for expansion it is itself about 0.05 below the oracle."
+    echo "\`CEILING.md\`, written by \`ceiling.sh\`, measures how much of the gap to the"
+    echo "oracle a model of the tables can close."
     echo
     echo "## Targets"
     echo
