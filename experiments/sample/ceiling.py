@@ -1,20 +1,21 @@
 """Estimate how close a model that reads only the tables can get to the oracle.
 
-Usage: ceiling.py PANEL_CSV USAGE_CSV TRUTH_MONTHLY_CSV PREDICTIONS_CSV
+Usage: ceiling.py PANEL_CSV USAGE_CSV TRUTH_MONTHLY_CSV PREDICTIONS_CSV MODELS_DIR
                   [--horizon-days DAYS] [--pool PANEL_CSV USAGE_CSV TRUTH_MONTHLY_CSV]
 
 PANEL_CSV is `headroom features --from FIRST --to LAST` over the training
 set's month-ends, USAGE_CSV the portfolio's usage table, TRUTH_MONTHLY_CSV
-`truth/monthly.csv` of the simulated portfolio and PREDICTIONS_CSV what
-`headroom train --predictions` wrote. DAYS is the label horizon (default
-180). --pool names another simulated portfolio's panel, usage and truth,
-whose labelled rows train three more learners.
+`truth/monthly.csv` of the simulated portfolio, PREDICTIONS_CSV what
+`headroom train --predictions` wrote, and MODELS_DIR the folder of the models
+that run saved. The learners read the inputs each model's artifact lists.
+DAYS is the label horizon (default 180). --pool names another simulated
+portfolio's panel, usage and truth, whose labelled rows train three more
+learners.
 
 Every score is evaluated on the held-out rows of PREDICTIONS_CSV. Every
 learner but the --pool ones fits on the rows the evaluated headroom model
 fitted on: rows observed at least one horizon before the first held-out
-month-end. Prints one
-Markdown table per model kind with the ROC-AUC of:
+month-end. Prints one Markdown table per model kind with the ROC-AUC of:
 
 - the oracle: the simulation's true probabilities;
 - the ideal learner: gradient boosting fitted on the true probabilities of
@@ -37,6 +38,9 @@ Needs pandas, numpy and scikit-learn.
 """
 
 import argparse
+import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -44,29 +48,6 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
 
-# Columns of the feature table that describe rather than measure, or grow with
-# the export's length; headroom's models leave them out as well.
-SKIPPED = {
-    "renewals",
-    "expansions",
-    "contractions",
-    "history_months",
-    "flag_short_history",
-    "flag_seasonal_portfolio",
-}
-# Inputs headroom multiplies by the renewal-window indicator by default.
-WINDOW_INTERACTIONS = [
-    "days_to_renewal",
-    "util_primary",
-    "util_primary_3m",
-    "slope_3m",
-    "pct_change_1m",
-    "pct_change_3m",
-    "drawdown_12m",
-    "months_in_decline",
-    "adoption_90d",
-    "features_never_used",
-]
 KINDS = {"churn": ("churned", "p_churn"), "expansion": ("expanded", "p_expand")}
 HISTORY_MONTHS = 15
 PENALTIES = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -84,23 +65,36 @@ KNOTS = {
 }
 
 
-def feature_inputs(table):
-    """Return headroom's model inputs: numeric columns, segment indicators and
-    their products with the renewal window."""
+def number(column):
+    """Return a feature-table column as floats, with true/false as 1/0."""
+    if column.dtype == object:
+        column = column.map({"true": 1.0, "false": 0.0, True: 1.0, False: 0.0})
+    return column.astype(float)
+
+
+def model_inputs(table, spec):
+    """Return the inputs a headroom model builds from a feature table, following
+    the recipe (`inputs`) in its artifact: columns, one 0/1 input per category
+    value, products, then each window input and its interactions."""
     inputs = {}
-    for column in table.columns:
-        if column in SKIPPED or not pd.api.types.is_numeric_dtype(table[column]):
-            continue
-        if column.startswith(("usage_", "limit_")) or column == "arr_per_unit_primary":
-            continue
-        inputs[column] = table[column].astype(float)
-    for segment in sorted(table["segment"].dropna().unique()):
-        inputs[f"segment={segment}"] = (table["segment"] == segment).astype(float)
-    days = table["days_to_renewal"]
-    window = ((days > 0) & (days <= 180)).astype(float).where(days.notna())
-    inputs["in_renewal_window"] = window
-    for name in WINDOW_INTERACTIONS + [n for n in inputs if n.startswith("segment=")]:
-        inputs[f"in_renewal_window*{name}"] = inputs[name] * window
+    for column in spec["columns"]:
+        inputs[column] = number(table[column]) if column in table else np.nan
+    for category in spec["categories"]:
+        for value in category["values"]:
+            inputs[f"{category['column']}={value}"] = (table[category["column"]] == value).astype(
+                float
+            )
+    for a, b in spec["products"]:
+        inputs[f"{a}*{b}"] = inputs[a] * inputs[b]
+    for window in spec["windows"]:
+        column = number(table[window["column"]])
+        inside = column <= window["at_most"]
+        if window["above"] is not None:
+            inside &= column > window["above"]
+        inside = inside.astype(float).where(column.notna(), window["null_as"])
+        inputs[window["name"]] = inside
+        for other in window["interactions"]:
+            inputs[f"{window['name']}*{other}"] = inputs[other] * inside
     return pd.DataFrame(inputs, index=table.index)
 
 
@@ -135,17 +129,17 @@ def usage_history(path):
 def standardize(train, test):
     """Impute medians (with a missing-value indicator where over 1% is missing),
     drop constant columns and scale both frames by the training rows."""
-    gappy = [c for c in train.columns if train[c].isna().mean() > 0.01]
+    incomplete = [c for c in train.columns if train[c].isna().mean() > 0.01]
     medians = train.median()
     train = pd.concat(
-        [train.fillna(medians), train[gappy].isna().astype(float).add_suffix(" missing")], axis=1
+        [train.fillna(medians), train[incomplete].isna().astype(float).add_suffix(" missing")], axis=1
     )
     test = pd.concat(
-        [test.fillna(medians), test[gappy].isna().astype(float).add_suffix(" missing")], axis=1
+        [test.fillna(medians), test[incomplete].isna().astype(float).add_suffix(" missing")], axis=1
     )
-    kept = [c for c in train.columns if train[c].std() > 0]
-    mean, scale = train[kept].mean(), train[kept].std()
-    return ((train[kept] - mean) / scale).values, ((test[kept] - mean) / scale).values
+    varying = [c for c in train.columns if train[c].std() > 0]
+    mean, scale = train[varying].mean(), train[varying].std()
+    return ((train[varying] - mean) / scale).values, ((test[varying] - mean) / scale).values
 
 
 def fit_logistic(inputs, labels, observed):
@@ -175,15 +169,18 @@ def piecewise(features):
 
 
 def load(panel_path, usage_path, truth_path):
-    """Return the panel rows joined with the truth, and the learners' inputs:
-    headroom's features, the features plus usage history, and the features
-    plus the hidden phase."""
+    """Return the panel rows joined with the truth and the usage history."""
     panel = pd.read_csv(panel_path, low_memory=False)
     panel["as_of"] = panel["as_of"].astype(str)
     truth = pd.read_csv(truth_path).rename(columns={"date": "as_of"})
     rows = panel.merge(truth, on=["account_id", "as_of"], how="inner", validate="1:1")
-    rows = rows.merge(usage_history(usage_path), on=["account_id", "as_of"], how="left")
-    features = feature_inputs(rows[panel.columns])
+    return rows.merge(usage_history(usage_path), on=["account_id", "as_of"], how="left")
+
+
+def learner_inputs(rows, spec):
+    """Return the learners' inputs: the model's inputs, those plus the usage
+    history, and those plus the hidden phase."""
+    features = model_inputs(rows, spec)
     history = rows[[c for c in rows.columns if c.startswith(("users_lag", "storage_change_"))]]
     flexible = pd.concat([features, history], axis=1).replace([np.inf, -np.inf], np.nan)
     phase = pd.DataFrame(
@@ -196,7 +193,15 @@ def load(panel_path, usage_path, truth_path):
         index=rows.index,
     )
     with_phase = pd.concat([features, phase], axis=1)
-    return rows, features, flexible, with_phase
+    return features, flexible, with_phase
+
+
+def input_recipe(models_dir, kind):
+    """Return the input recipe of the one model of a kind in a models folder."""
+    paths = sorted(Path(models_dir).glob(f"{kind}-*.json"))
+    if len(paths) != 1:
+        sys.exit(f"error: expected one {kind} model in {models_dir}, found {len(paths)}")
+    return json.loads(paths[0].read_text())["inputs"]
 
 
 def ideal_learner(inputs, target):
@@ -225,13 +230,14 @@ def main():
     parser.add_argument("usage")
     parser.add_argument("truth")
     parser.add_argument("predictions")
+    parser.add_argument("models")
     parser.add_argument("--horizon-days", type=int, default=180)
     parser.add_argument("--pool", nargs=3, metavar=("PANEL", "USAGE", "TRUTH"))
     args = parser.parse_args()
     horizon = pd.Timedelta(days=args.horizon_days)
 
-    rows, features, flexible, with_phase = load(args.panel, args.usage, args.truth)
-    pool = load(*args.pool) if args.pool else None
+    rows = load(args.panel, args.usage, args.truth)
+    pool_rows = load(*args.pool) if args.pool else None
 
     predictions = pd.read_csv(args.predictions)
     predictions["as_of"] = predictions["as_of"].astype(str)
@@ -239,6 +245,8 @@ def main():
         held_out = predictions[predictions["model"] == kind]
         if held_out.empty:
             continue
+        spec = input_recipe(args.models, kind)
+        features, flexible, with_phase = learner_inputs(rows, spec)
         first = pd.Timestamp(held_out["as_of"].min())
         train = pd.to_datetime(rows["as_of"]) <= first - horizon
         varying = flexible.loc[:, flexible[train].nunique() > 1]
@@ -277,8 +285,8 @@ def main():
         scores["headroom's evaluated model"] = test_rows["probability"].values
 
         pooled = 0
-        if pool is not None:
-            pool_rows, pool_features, pool_flexible, _ = pool
+        if pool_rows is not None:
+            pool_features, pool_flexible, _ = learner_inputs(pool_rows, spec)
             pool_labels = pool_rows[label_column].astype(int)
             pooled = len(pool_rows)
             shared = [c for c in varying.columns if c in pool_flexible.columns]

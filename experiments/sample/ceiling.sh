@@ -31,7 +31,7 @@ estimate() {
     read -r first last < <(sed -n 's/^training set: .*(\([0-9-]*\) to \([0-9-]*\)).*/\1 \2/p' "$work/train.txt")
     "$headroom" features --project "$project" --from "$first" --to "$last" --out "$work/panel.csv" -q
     python3 experiments/sample/ceiling.py "$work/panel.csv" "$source/usage.csv" \
-        "$source/truth/monthly.csv" "$work/held-out.csv" \
+        "$source/truth/monthly.csv" "$work/held-out.csv" "$project/models" \
         --pool "$work/pool-panel.csv" "$work/pool/usage.csv" "$work/pool/truth/monthly.csv"
 }
 
