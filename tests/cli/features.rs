@@ -205,7 +205,10 @@ fn features_reports_missing_tables() {
         .assert()
         .failure();
     let stderr = stderr_of(&run);
-    assert!(stderr.contains("accounts.parquet"), "{stderr}");
+    assert!(
+        stderr.contains("contains no imported data (no tables/ folder)"),
+        "{stderr}"
+    );
 }
 
 #[test]

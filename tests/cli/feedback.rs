@@ -675,6 +675,35 @@ fn models_promote_records_reason() {
     assert!(text.ends_with("3 decision(s)\n"), "{text}");
 }
 
+#[test]
+fn promote_names_the_other_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+    register_models(&project);
+
+    let output = headroom()
+        .args([
+            "models",
+            "promote",
+            "churn-a",
+            "--kind",
+            "expansion",
+            "--reason",
+            "test",
+            "--project",
+        ])
+        .arg(&project)
+        .output()
+        .unwrap();
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("no expansion model \"churn-a\" in the registry; \"churn-a\" is registered as churn\nhint: pass --kind churn"),
+        "{stderr}"
+    );
+}
+
 /// Simulates 300 accounts over 36 months from 2023-11 and imports them into
 /// `root/project`, with one penalty and a fixed threshold so that training
 /// runs no selection folds.
@@ -824,4 +853,35 @@ fn review_without_matches_judges_nothing() {
         json["recommendation"]["criteria"].as_array().unwrap().len(),
         1
     );
+}
+
+#[test]
+fn features_skip_ledger_churned_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+    headroom()
+        .args([
+            "outcomes",
+            "add",
+            "A1",
+            "2025-04-30",
+            "churned",
+            "--project",
+        ])
+        .arg(&project)
+        .assert()
+        .success();
+
+    let features = headroom()
+        .args(["features", "--as-of", "2025-06-30", "--project"])
+        .arg(&project)
+        .assert()
+        .success();
+
+    let ids: Vec<String> = stdout_of(&features)
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').next().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["A2", "A3", "A4", "A5", "A6"]);
 }

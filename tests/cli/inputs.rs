@@ -169,6 +169,61 @@ fn features_and_account_reject_month_without_usage() {
     }
 }
 
+// The usage of the fixture starts on 2026-04-30: as of 2026-03-31 the
+// features read March, before any usage, and every account would be scored
+// from its contract alone.
+const EARLY_MONTH: &str = "no usage is imported for 2026-03, the month that features as of 2026-03-31 read: the earliest usage row is dated 2026-04-30, so no account has usage to measure";
+const EARLY_MONTH_HINT: &str =
+    "hint: pass --as-of 2026-04-30 or later, or import the exports that hold the usage of 2026-03";
+
+#[test]
+fn commands_reject_month_before_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+
+    let score = run_in(&project, &["score", "--as-of", "2026-03-31"]);
+    let single = run_in(&project, &["features", "--as-of", "2026-03-31"]);
+    let panel = run_in(
+        &project,
+        &["features", "--from", "2026-01-31", "--to", "2026-03-31"],
+    );
+    let account = run_in(&project, &["account", "A1", "--as-of", "2026-03-31"]);
+
+    for (name, output) in [
+        ("score", score),
+        ("features", single),
+        ("panel", panel),
+        ("account", account),
+    ] {
+        let stderr = stderr_of(&output);
+        assert!(!output.status.success(), "{name} succeeded");
+        assert!(stderr.contains(EARLY_MONTH), "{name}: {stderr}");
+        assert!(stderr.contains(EARLY_MONTH_HINT), "{name}: {stderr}");
+        assert!(stdout_of(&output).is_empty(), "{name} printed data");
+    }
+    let store = Store::open(Store::project_dir(&project)).unwrap();
+    assert!(store.snapshots().unwrap().is_empty(), "no snapshot stored");
+    store.close().unwrap();
+}
+
+#[test]
+fn score_accepts_first_usage_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+
+    let output = run_in(
+        &project,
+        &["score", "--as-of", "2026-04-30", "--no-snapshot"],
+    );
+
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(
+        stdout_of(&output).starts_with("headroom score as of 2026-04-30: 4 active accounts"),
+        "{}",
+        stdout_of(&output)
+    );
+}
+
 #[test]
 fn features_panel_ending_in_last_usage_month_passes() {
     let dir = tempfile::tempdir().unwrap();
@@ -329,14 +384,26 @@ fn init_force_replaces_config_when_store_free() {
     let template = fs::read_to_string(&config).unwrap();
     fs::write(&config, "# edited by hand\n").unwrap();
 
-    headroom()
+    let output = headroom()
         .arg("init")
         .arg("--force")
         .arg(&project)
-        .assert()
-        .success();
+        .output()
+        .unwrap();
 
+    assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(fs::read_to_string(&config).unwrap(), template);
+    let lines: Vec<String> = stdout_of(&output).lines().map(str::to_string).collect();
+    assert_eq!(
+        lines[..2],
+        [
+            format!("replaced {}", config.display()),
+            format!(
+                "kept {} (its models, outcomes and snapshots are unchanged)",
+                project.join("store").display()
+            ),
+        ]
+    );
 }
 
 /// Imports A1 to A4, initializes the store and scores once, so that the
@@ -507,6 +574,203 @@ fn validate_rejects_far_future_usage_date() {
     assert!(errors[0].ends_with("): \"2099-01-31\""), "{stdout}");
 }
 
+const OUTCOMES_HEADER: &str = "account_id,date,outcome,contract_id,arr_before,arr_after,reason\n";
+
+#[test]
+fn validate_rejects_mislabelling_outcomes() {
+    let dir = tempfile::tempdir().unwrap();
+    let outcomes = [
+        OUTCOMES_HEADER,
+        // Line 2: dated decades ahead, which would end the history in 2099.
+        "A1,2099-05-31,renewed,CA1,12000,12000,\n",
+        // Lines 3 and 4: one expansion exported twice, with two amounts.
+        "A1,2026-06-30,expanded,CA1,12000,15000,\n",
+        "A1,2026-06-30,expanded,CA1,12000,16000,\n",
+        // Line 5: a churn that keeps ARR.
+        "A2,2026-07-31,churned,CA2,12000,50,\n",
+        // Line 6: a renewal on the day of that churn.
+        "A2,2026-07-31,renewed,CA2,12000,12000,\n",
+        // Line 7: an expansion that does not grow ARR.
+        "A2,2026-05-31,expanded,CA2,12000,12000,\n",
+        // Line 8: a contraction that does not shrink it.
+        "A2,2026-06-30,contracted,CA2,12000,13000,\n",
+    ]
+    .concat();
+    let exports = exports_with(
+        dir.path(),
+        "outcomes",
+        &[("outcomes.csv", outcomes.as_bytes())],
+    );
+
+    let (success, stdout) = validate(&exports);
+
+    assert!(!success);
+    let file = exports.join("outcomes.csv").display().to_string();
+    let errors = issue_lines(&stdout, "error: ");
+    let expected = [
+        format!("error: {file}:2: column \"date\": outcome date after the end of the current month ("),
+        "  hint: correct the date: record an outcome once it has happened, because a later date moves the end of the history that decides which training rows are labelled".to_string(),
+        format!("error: {file}:4: column \"account_id\": duplicate outcomes account_id, date, outcome, contract_id: A1, 2026-06-30, expanded, CA1 appears on 2 rows (line 3, line 4): \"A1, 2026-06-30, expanded, CA1\""),
+        "  hint: keep one row per account_id, date, outcome, contract_id, or remove the repeated rows".to_string(),
+        format!("error: {file}:5: column \"arr_after\": churned outcome for account A2 with arr_after 50, not 0 (arr_before 12000): \"50\""),
+        "  hint: a churned account keeps no ARR: write 0 or leave arr_after blank, or record the outcome as contracted".to_string(),
+        format!("error: {file}:6: column \"outcome\": outcome renewed for account A2 on 2026-07-31 contradicts a churned outcome of the same day and contract: \"renewed\""),
+        "  hint: keep one outcome per account, day and contract when one of them is a churn: fix the date or the outcome of one row".to_string(),
+        format!("error: {file}:7: column \"arr_after\": expanded outcome for account A2 with arr_after 12000, not above arr_before (arr_before 12000): \"12000\""),
+        "  hint: check the amounts, or record the outcome as renewed or contracted".to_string(),
+        format!("error: {file}:8: column \"arr_after\": contracted outcome for account A2 with arr_after 13000, not below arr_before (arr_before 12000): \"13000\""),
+        "  hint: check the amounts, or record the outcome as renewed or expanded".to_string(),
+    ];
+    assert_eq!(errors.len(), expected.len(), "{stdout}");
+    for (line, want) in errors.iter().zip(&expected) {
+        assert!(line.starts_with(want.as_str()), "expected {want}\n{stdout}");
+    }
+    assert!(errors[0].ends_with("): \"2099-05-31\""), "{stdout}");
+}
+
+#[test]
+fn invalid_outcomes_leave_no_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let outcomes = format!("{OUTCOMES_HEADER}A1,2099-05-31,renewed,CA1,12000,12000,\n");
+    let exports = exports_with(
+        dir.path(),
+        "future",
+        &[("outcomes.csv", outcomes.as_bytes())],
+    );
+    let project = dir.path().join("project");
+
+    let output = import(&exports, &project, &[]);
+
+    assert!(!output.status.success());
+    assert!(
+        stderr_of(&output).contains("outcome date after the end of the current month"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert!(!project.join("tables").exists(), "tables written");
+}
+
+#[test]
+fn import_reads_repeated_outcome_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let outcomes = [
+        OUTCOMES_HEADER,
+        "A1,2026-06-30,renewed,CA1,12000,12000,\n",
+        "A1,2026-06-30,renewed,CA1,12000,12000,\n",
+        // An account-level churn on the day its contract renewed.
+        "A2,2026-07-31,churned,,,,pricing\n",
+        "A2,2026-07-31,renewed,CA2,12000,12000,\n",
+    ]
+    .concat();
+    let exports = exports_with(
+        dir.path(),
+        "repeated",
+        &[("outcomes.csv", outcomes.as_bytes())],
+    );
+    let project = dir.path().join("project");
+
+    let output = import(&exports, &project, &[]);
+
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let file = exports.join("outcomes.csv").display().to_string();
+    let printed = format!("{}{}", stdout_of(&output), stderr_of(&output));
+    let warnings = issue_lines(&printed, "warning: ");
+    assert_eq!(
+        warnings,
+        [
+            format!("warning: {file}:3: column \"account_id\": 1 outcome row(s) repeat an earlier row in every column and are read once, such as A1 2026-06-30 renewed: \"A1\""),
+            "  hint: nothing to do if the export lists one event twice; if they are two events, give them different dates or contracts".to_string(),
+            format!("warning: {file}:5: column \"outcome\": outcome renewed for account A2 on 2026-07-31 shares its day with a churned outcome of another contract; the labels count both: \"renewed\""),
+            "  hint: if the account left that day, drop the other outcome; if only one contract ended, give the churn its contract_id or record it as contracted".to_string(),
+        ],
+        "{printed}"
+    );
+    let tables = Tables::read_project(&project).unwrap();
+    assert_eq!(tables.outcomes.height(), 3);
+}
+
+#[test]
+fn validate_names_missing_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-exports");
+    let file = dir.path().join("a-file");
+    fs::write(&file, "not a folder").unwrap();
+
+    for (path, reason) in [(&missing, "no such folder"), (&file, "not a folder")] {
+        let output = headroom().arg("validate").arg(path).output().unwrap();
+
+        assert!(!output.status.success());
+        let stderr = stderr_of(&output);
+        assert!(
+            stderr.contains(&format!("{}: {reason}", path.display())),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn import_warns_of_empty_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = exports_with(
+        dir.path(),
+        "header-only",
+        &[("usage.csv", b"account_id,date,metric,value\n")],
+    );
+    let project = dir.path().join("project");
+
+    let output = import(&exports, &project, &[]);
+
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let printed = format!("{}{}", stdout_of(&output), stderr_of(&output));
+    assert_eq!(
+        issue_lines(&printed, "warning: "),
+        [
+            "warning: usage: the usage table has no rows: no account can be scored or trained on",
+            "  hint: export the usage again with its rows; a file with only its header imports nothing",
+        ],
+        "{printed}"
+    );
+    let score = run_in(&project, &["score"]);
+    assert!(!score.status.success());
+    assert!(
+        stderr_of(&score).contains(
+            "the tables hold no usage rows, and the default date is that of the latest one"
+        ),
+        "{}",
+        stderr_of(&score)
+    );
+}
+
+#[test]
+fn validate_rejects_repeated_and_future_interventions() {
+    let dir = tempfile::tempdir().unwrap();
+    let interventions = "account_id,date,kind,note\nA1,2026-05-12,call,\nA1,2026-05-12,call,\nA2,2099-02-01,email,\nA2,2026-05-12,call,\n";
+    let exports = exports_with(
+        dir.path(),
+        "interventions",
+        &[("interventions.csv", interventions.as_bytes())],
+    );
+
+    let (success, stdout) = validate(&exports);
+
+    assert!(!success);
+    let file = exports.join("interventions.csv").display().to_string();
+    let errors = issue_lines(&stdout, "error: ");
+    assert_eq!(errors.len(), 4, "{stdout}");
+    assert_eq!(
+        errors[0],
+        format!(
+            "error: {file}:3: column \"account_id\": duplicate interventions account_id, date, kind: A1, 2026-05-12, call appears on 2 rows (line 2, line 3): \"A1, 2026-05-12, call\""
+        )
+    );
+    assert!(
+        errors[2].starts_with(&format!(
+            "error: {file}:4: column \"date\": intervention date after the end of the current month ("
+        )),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn validate_warns_when_one_cell_decides_date_order() {
     let dir = tempfile::tempdir().unwrap();
@@ -543,7 +807,7 @@ fn validate_reports_invalid_date_once() {
     assert_eq!(
         issue_lines(&stdout, "error: ").join("\n"),
         format!(
-            "error: {}:2: column \"start_date\": not a date in the format YYYY-MM-DD: \"2026-13-01\"\n  hint: write the date as YYYY-MM-DD, or change `date_format` in the mapping",
+            "error: {}:2: column \"start_date\": not a date: there is no month 13: \"2026-13-01\"\n  hint: correct the day or the month: the cell has the right format but names no calendar day",
             exports.join("contracts.csv").display()
         )
     );

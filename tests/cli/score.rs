@@ -609,7 +609,7 @@ fn unknown_setting_is_rejected() {
 }
 
 #[test]
-fn date_without_active_accounts_is_rejected() {
+fn date_before_the_snapshot_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     flat_project(dir.path());
     let output = headroom()
@@ -626,11 +626,70 @@ fn date_without_active_accounts_is_rejected() {
     assert!(!output.status.success());
     let stderr = stderr_of(&output);
     assert!(
-        stderr.contains("no account is active on 2010-01-31"),
+        stderr.contains("no usage is imported for 2010-01, the month that features as of 2010-01-31 read: the earliest usage row is dated 2025-03-31"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("hint: pick a date inside the contracts' terms"),
+        stderr.contains("hint: pass --as-of 2025-03-31 or later"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn date_without_active_accounts_is_rejected() {
+    // One account whose only contract ended in 2024, with usage in 2026.
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().join("exports");
+    std::fs::create_dir_all(&exports).unwrap();
+    for (file, text) in [
+        (
+            "accounts.csv",
+            "account_id,name,customer_since,segment\nA1,Company A1,2024-01-01,smb\n",
+        ),
+        (
+            "contracts.csv",
+            "contract_id,account_id,start_date,end_date,arr,currency\nCA1,A1,2024-01-01,2024-12-31,12000,USD\n",
+        ),
+        (
+            "entitlements.csv",
+            "contract_id,entitlement,kind,limit,period,metric,enforcement\nCA1,seats,seats,10,month,active_users,soft\n",
+        ),
+        (
+            "usage.csv",
+            "account_id,date,metric,value\nA1,2026-04-30,active_users,3\nA1,2026-05-31,active_users,3\n",
+        ),
+    ] {
+        std::fs::write(exports.join(file), text).unwrap();
+    }
+    let project = dir.path().join("project");
+    headroom()
+        .arg("import")
+        .arg(&exports)
+        .arg("--out")
+        .arg(&project)
+        .assert()
+        .success();
+
+    let output = headroom()
+        .args([
+            "score",
+            "--no-snapshot",
+            "--as-of",
+            "2026-05-31",
+            "--project",
+        ])
+        .arg(&project)
+        .output()
+        .unwrap();
+
+    assert!(!output.status.success());
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("no account is active on 2026-05-31"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: pick a date inside the contracts' terms with --as-of (the data covers 2024-01-01 to 2024-12-31)"),
         "{stderr}"
     );
 }

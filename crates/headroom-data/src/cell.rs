@@ -251,6 +251,16 @@ pub fn parse_date(
         DateFormat::Pattern(pattern) => parse_pattern(trimmed, pattern),
     };
     let parsed = parsed.or_else(|| timestamp.and_then(|pattern| parse_pattern(trimmed, pattern)));
+    if parsed.is_none()
+        && *format == DateFormat::Iso
+        && let Some(problem) = impossible_iso_date(trimmed)
+    {
+        return Err(CellError::new(
+            problem,
+            "correct the day or the month: the cell has the right format but names no calendar day"
+                .to_string(),
+        ));
+    }
     match parsed {
         Some(date) => Ok(Some(date)),
         None => Err(CellError::new(
@@ -267,6 +277,38 @@ pub fn parse_date(
             },
         )),
     }
+}
+
+/// Says why a cell shaped `YYYY-MM-DD` names no calendar day (`2026-11-31`,
+/// `2026-13-01`); `None` when the cell has another shape.
+fn impossible_iso_date(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let shaped = bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+    if !shaped {
+        return None;
+    }
+    let year: i32 = text[..4].parse().ok()?;
+    let month: u32 = text[5..7].parse().ok()?;
+    let day: u32 = text[8..].parse().ok()?;
+    if !(1..=12).contains(&month) {
+        return Some(format!("not a date: there is no month {month}"));
+    }
+    let first = NaiveDate::from_ymd_opt(year, month, 1)?;
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)?
+    };
+    let days = (next - first).num_days();
+    (day == 0 || i64::from(day) > days).then(|| {
+        format!("not a date: {year}-{month:02} has {days} days, so day {day} does not exist")
+    })
 }
 
 fn parse_pattern(text: &str, pattern: &str) -> Option<NaiveDate> {
@@ -512,6 +554,39 @@ fn parse_scientific(text: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn impossible_date_names_missing_day() {
+        let cases = [
+            (
+                "2026-11-31",
+                "not a date: 2026-11 has 30 days, so day 31 does not exist",
+            ),
+            (
+                "2024-02-30",
+                "not a date: 2024-02 has 29 days, so day 30 does not exist",
+            ),
+            (
+                "2026-02-29",
+                "not a date: 2026-02 has 28 days, so day 29 does not exist",
+            ),
+            (
+                "2026-05-00",
+                "not a date: 2026-05 has 31 days, so day 0 does not exist",
+            ),
+            ("2026-13-01", "not a date: there is no month 13"),
+        ];
+        for (text, message) in cases {
+            let err = parse_date(text, &DateFormat::Iso, None).unwrap_err();
+            assert_eq!(err.message, message, "{text}");
+        }
+        let shapeless = parse_date("31.11.2026", &DateFormat::Iso, None).unwrap_err();
+        assert_eq!(shapeless.message, "not a date in the format YYYY-MM-DD");
+        assert_eq!(
+            parse_date("2024-02-29", &DateFormat::Iso, None).unwrap(),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
+    }
 
     fn money(text: &str) -> Result<Option<f64>, CellError> {
         parse_money(text, NumberFormat::default(), "USD")

@@ -117,8 +117,118 @@ pub(crate) fn run(
     above_limits(frames, report);
     clock.lap("usage above limits");
     placeholder_dates(frames, report);
-    future_usage(frames, files, latest_event_date(), report);
+    future_dates(
+        frames,
+        files,
+        &[TableKind::Usage],
+        latest_event_date(),
+        report,
+    );
     clock.lap("placeholder and future dates");
+}
+
+/// Drops outcome rows that repeat an earlier row in every column (the same
+/// account, date, outcome, contract, amounts and reason), keeping the first,
+/// and warns with the count and the first repeat. Exports often list one
+/// event twice, for example two churn records of one customer on one day;
+/// counted twice, they would double the review's counts. Rows that share an
+/// outcome's identity but differ in a fact are left for [`run_history`] to
+/// report.
+pub(crate) fn drop_repeated_outcomes(df: &mut DataFrame, files: &Files, report: &mut Report) {
+    let facts = [
+        "account_id",
+        "date",
+        "outcome",
+        "contract_id",
+        "arr_before",
+        "arr_after",
+        "reason",
+    ];
+    let texts: Vec<Vec<Option<String>>> = facts.iter().map(|c| column_texts(df, c)).collect();
+
+    let mut seen = HashSet::new();
+    let mut keep = Vec::with_capacity(df.height());
+    let mut first_repeat = None;
+    for i in 0..df.height() {
+        let row: Vec<Option<String>> = texts.iter().map(|t| t[i].clone()).collect();
+        if seen.insert(row) {
+            keep.push(i as IdxSize);
+        } else if first_repeat.is_none() {
+            first_repeat = Some(i);
+        }
+    }
+    let Some(first) = first_repeat else {
+        return;
+    };
+
+    let repeats = df.height() - keep.len();
+    let first_hit = hits(
+        df.slice(first as i64, 1).lazy(),
+        &["account_id", "date", "outcome"],
+    )
+    .0
+    .remove(0);
+    let indices = IdxCa::from_vec("keep".into(), keep);
+    *df = df.take(&indices).unwrap_or_else(|e| frame_err(e));
+
+    let v = |i: usize| first_hit.values[i].clone().unwrap_or_default();
+    report.push(
+        Issue::new(
+            Severity::Warning,
+            Check::DuplicateKey,
+            format!(
+                "{repeats} outcome row(s) repeat an earlier row in every column and are read once, such as {} {} {}",
+                v(0),
+                v(1),
+                v(2)
+            ),
+        )
+        .table(TableKind::Outcomes)
+        .file(files.path(first_hit.file))
+        .at(Location::Row(first_hit.row + 1))
+        .column("account_id")
+        .value(v(0))
+        .hint("nothing to do if the export lists one event twice; if they are two events, give them different dates or contracts")
+        .count(repeats),
+    );
+}
+
+/// Runs the checks that only an import of a whole export adds to [`run`].
+/// They cover a usage table without rows and, in the outcome and intervention
+/// history, repeated records, dates after the current month, ARR that
+/// disagrees with the outcome and a churn on the day of another outcome. A single file bound for the store's ledger skips
+/// them, because the ledger runs the same rules against what it holds.
+pub(crate) fn run_history(
+    frames: &Frames,
+    files: &Files,
+    failed: &BTreeSet<TableKind>,
+    report: &mut Report,
+) {
+    if frames[&TableKind::Usage].height() == 0 && !failed.contains(&TableKind::Usage) {
+        report.push(
+            Issue::new(
+                Severity::Warning,
+                Check::EmptyTable,
+                "the usage table has no rows: no account can be scored or trained on",
+            )
+            .table(TableKind::Usage)
+            .hint(
+                "export the usage again with its rows; a file with only its header imports nothing",
+            ),
+        );
+    }
+    let keys = vec![
+        (
+            TableKind::Outcomes,
+            vec!["account_id", "date", "outcome", "contract_id"],
+        ),
+        (TableKind::Interventions, vec!["account_id", "date", "kind"]),
+    ];
+    repeated_keys(frames, files, keys, report);
+    let tables = [TableKind::Outcomes, TableKind::Interventions];
+    future_dates(frames, files, &tables, latest_event_date(), report);
+    outcome_amounts(frames, files, report);
+    same_day_churn(frames, files, report);
 }
 
 /// Logs the time of each step at debug level.
@@ -151,8 +261,25 @@ fn unique_keys(frames: &Frames, files: &Files, mapping: &Mapping, report: &mut R
     if mapping.usage_grain.is_none() {
         keys.push((TableKind::Usage, vec!["account_id", "date", "metric"]));
     }
+    repeated_keys(frames, files, keys, report);
+}
+
+/// Reports every row whose key repeats an earlier row's, per table.
+fn repeated_keys(
+    frames: &Frames,
+    files: &Files,
+    keys: Vec<(TableKind, Vec<&str>)>,
+    report: &mut Report,
+) {
     for (kind, key) in keys {
-        let df = &frames[&kind];
+        let filled;
+        let mut df = &frames[&kind];
+        if kind == TableKind::Outcomes {
+            // An outcome of the whole account has no contract, and two of them
+            // on one day are still the same outcome twice.
+            filled = blank_contract_as_text(df);
+            df = &filled;
+        }
         let positions = duplicate_positions(df, &key);
         if positions.is_empty() {
             continue;
@@ -212,6 +339,16 @@ fn unique_keys(frames: &Frames, files: &Files, mapping: &Mapping, report: &mut R
             );
         }
     }
+}
+
+/// Writes `(blank)` where an outcome names no contract, so that the key check
+/// compares such outcomes instead of skipping them as incomplete keys.
+fn blank_contract_as_text(df: &DataFrame) -> DataFrame {
+    df.clone()
+        .lazy()
+        .with_column(col("contract_id").fill_null(lit("(blank)")))
+        .collect()
+        .unwrap_or_else(|e| frame_err(e))
 }
 
 /// Returns the positions of rows whose key repeats, in ascending order.
@@ -818,27 +955,176 @@ pub fn latest_event_date() -> chrono::NaiveDate {
     month_end(chrono::Utc::now().date_naive() + chrono::Days::new(1))
 }
 
-/// Reports usage rows dated after `limit`. The latest usage date becomes the
-/// default scoring date, so a single mistyped year (2099 for 2026) would
-/// otherwise move it decades ahead and count every month up to it as zero
-/// usage.
-fn future_usage(frames: &Frames, files: &Files, limit: chrono::NaiveDate, report: &mut Report) {
-    let rows = frames[&TableKind::Usage]
-        .clone()
-        .lazy()
-        .filter(col("date").gt(lit(crate::cell::epoch_days(limit)).cast(DataType::Date)))
-        .sort([FILE_COL, ROW_COL], SortMultipleOptions::default());
-    push_hits(report, files, hits(rows, &["date"]), |hit| {
-        let value = hit.values[0].clone().unwrap_or_default();
+/// Reports rows of `tables` (usage, outcomes, interventions) dated after
+/// `limit`. The latest usage date becomes the default scoring date. The
+/// latest usage or outcome date ends the history that decides which training
+/// rows are labelled. A single mistyped year (2099 for 2026) would otherwise
+/// count the months up to it as zero usage or as months without outcomes.
+fn future_dates(
+    frames: &Frames,
+    files: &Files,
+    tables: &[TableKind],
+    limit: chrono::NaiveDate,
+    report: &mut Report,
+) {
+    let cases = [
+        (
+            TableKind::Usage,
+            "usage date",
+            "correct the date: usage cannot be measured in a later month, and the latest usage date becomes the default scoring date",
+        ),
+        (
+            TableKind::Outcomes,
+            "outcome date",
+            "correct the date: record an outcome once it has happened, because a later date moves the end of the history that decides which training rows are labelled",
+        ),
+        (
+            TableKind::Interventions,
+            "intervention date",
+            "correct the date: record an intervention once it has happened",
+        ),
+    ];
+    for (kind, what, hint) in cases.into_iter().filter(|(k, ..)| tables.contains(k)) {
+        let rows = frames[&kind]
+            .clone()
+            .lazy()
+            .filter(col("date").gt(lit(crate::cell::epoch_days(limit)).cast(DataType::Date)))
+            .sort([FILE_COL, ROW_COL], SortMultipleOptions::default());
+        push_hits(report, files, hits(rows, &["date"]), |hit| {
+            let value = hit.values[0].clone().unwrap_or_default();
+            Issue::new(
+                Severity::Error,
+                Check::FutureDate,
+                format!("{what} after the end of the current month ({limit})"),
+            )
+            .table(kind)
+            .column("date")
+            .value(value)
+            .hint(hint)
+        });
+    }
+}
+
+/// Reports outcomes whose ARR after disagrees with the outcome word: a churn
+/// that keeps ARR, an expansion that does not grow it, a contraction that
+/// does not shrink it. Such a row usually means the words or the amounts of
+/// the export are mapped wrongly, and the review would count it under the
+/// wrong outcome.
+fn outcome_amounts(frames: &Frames, files: &Files, report: &mut Report) {
+    let outcome = || col("outcome");
+    let (before, after) = (|| col("arr_before"), || col("arr_after"));
+    let cases = [
+        (
+            outcome().eq(lit("churned")).and(after().neq(lit(0.0))),
+            "not 0",
+            "a churned account keeps no ARR: write 0 or leave arr_after blank, or record the outcome as contracted",
+        ),
+        (
+            outcome().eq(lit("expanded")).and(after().lt_eq(before())),
+            "not above arr_before",
+            "check the amounts, or record the outcome as renewed or contracted",
+        ),
+        (
+            outcome().eq(lit("contracted")).and(after().gt_eq(before())),
+            "not below arr_before",
+            "check the amounts, or record the outcome as renewed or expanded",
+        ),
+    ];
+    for (wrong, relation, hint) in cases {
+        let rows = frames[&TableKind::Outcomes]
+            .clone()
+            .lazy()
+            .filter(wrong)
+            .sort([FILE_COL, ROW_COL], SortMultipleOptions::default());
+        let columns = ["outcome", "account_id", "arr_before", "arr_after"];
+        push_hits(report, files, hits(rows, &columns), |hit| {
+            let v = |i: usize| hit.values[i].clone().unwrap_or_default();
+            Issue::new(
+                Severity::Error,
+                Check::BadValue,
+                format!(
+                    "{} outcome for account {} with arr_after {}, {relation} (arr_before {})",
+                    v(0),
+                    v(1),
+                    v(3),
+                    if v(2).is_empty() {
+                        "blank".to_string()
+                    } else {
+                        v(2)
+                    }
+                ),
+            )
+            .table(TableKind::Outcomes)
+            .column("arr_after")
+            .value(v(3))
+            .hint(hint)
+        });
+    }
+}
+
+/// Reports a churn and another outcome of the same account on the same day.
+///
+/// Within one contract, or between two outcomes that name none, the rows
+/// contradict each other: a customer who left cannot also have renewed,
+/// expanded or contracted that day, and the labels and the review would count
+/// both. That is an error. Across contracts it can be real (one subscription
+/// ends as another starts, or an account-level churn is dated on the day of a
+/// subscription's change), so it is a warning that both are counted.
+fn same_day_churn(frames: &Frames, files: &Files, report: &mut Report) {
+    let is_churn = || col("outcome").eq(lit("churned"));
+    let contract = || col("contract_id").fill_null(lit(""));
+    let within = |expr: Expr, keys: Vec<Expr>| expr.over(keys).unwrap_or_else(|e| frame_err(e));
+    let same_day = || vec![col("account_id"), col("date")];
+    let same_record = || vec![col("account_id"), col("date"), contract()];
+    let both = |keys: Vec<Expr>| {
+        within(is_churn().any(true), keys.clone())
+            .and(within(is_churn().not().any(true), keys))
+            .and(is_churn().not())
+    };
+    let outcomes = || {
+        frames[&TableKind::Outcomes]
+            .clone()
+            .lazy()
+            .sort([FILE_COL, ROW_COL], SortMultipleOptions::default())
+    };
+    let columns = ["outcome", "account_id", "date"];
+
+    let contradictions = outcomes().filter(both(same_record()));
+    push_hits(report, files, hits(contradictions, &columns), |hit| {
+        let v = |i: usize| hit.values[i].clone().unwrap_or_default();
         Issue::new(
             Severity::Error,
-            Check::FutureDate,
-            format!("usage date after the end of the current month ({limit})"),
+            Check::BadValue,
+            format!(
+                "outcome {} for account {} on {} contradicts a churned outcome of the same day and contract",
+                v(0),
+                v(1),
+                v(2)
+            ),
         )
-        .table(TableKind::Usage)
-        .column("date")
-        .value(value)
-        .hint("correct the date: usage cannot be measured in a later month, and the latest usage date becomes the default scoring date")
+        .table(TableKind::Outcomes)
+        .column("outcome")
+        .value(v(0))
+        .hint("keep one outcome per account, day and contract when one of them is a churn: fix the date or the outcome of one row")
+    });
+
+    let across = outcomes().filter(both(same_day()).and(both(same_record()).not()));
+    push_hits(report, files, hits(across, &columns), |hit| {
+        let v = |i: usize| hit.values[i].clone().unwrap_or_default();
+        Issue::new(
+            Severity::Warning,
+            Check::BadValue,
+            format!(
+                "outcome {} for account {} on {} shares its day with a churned outcome of another contract; the labels count both",
+                v(0),
+                v(1),
+                v(2)
+            ),
+        )
+        .table(TableKind::Outcomes)
+        .column("outcome")
+        .value(v(0))
+        .hint("if the account left that day, drop the other outcome; if only one contract ended, give the churn its contract_id or record it as contracted")
     });
 }
 

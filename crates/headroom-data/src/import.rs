@@ -52,7 +52,14 @@ pub fn load(dir: &Path, mapping: &Mapping) -> Result<Loaded, DataError> {
     if !dir.is_dir() {
         return Err(DataError::Io {
             path: dir.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                if dir.exists() {
+                    "not a folder"
+                } else {
+                    "no such folder"
+                },
+            ),
         });
     }
     let started = std::time::Instant::now();
@@ -71,10 +78,12 @@ pub fn load(dir: &Path, mapping: &Mapping) -> Result<Loaded, DataError> {
     let files = Files(&loader.files);
     required_after_derivation(&frames, &files, &loader.failed_cells, report);
     derive::exclude_accounts(&mut frames, &excluded, report);
+    checks::drop_repeated_outcomes(table(&mut frames, TableKind::Outcomes), &files, report);
     derive::combine_usage(table(&mut frames, TableKind::Usage), mapping, report);
     derive::measure_entitlements(&mut frames, mapping, report);
     clock.lap("derived dates, rows and metrics");
     checks::run(&frames, &files, mapping, &loader.failed, report);
+    checks::run_history(&frames, &files, &loader.failed, report);
     derive::normalize_limits(table(&mut frames, TableKind::Entitlements), report);
 
     let mut report = std::mem::take(&mut loader.report);

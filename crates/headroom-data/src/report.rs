@@ -66,7 +66,8 @@ pub enum Check {
     UnknownMetric,
     /// Dates so early that they are likely placeholders (1900-01-01 and before).
     PlaceholderDate,
-    /// Usage dated after the end of the current month.
+    /// Usage, outcomes or interventions dated after the end of the current
+    /// month.
     FutureDate,
     /// Rows dropped by a mapping rule.
     RowsSkipped,
@@ -82,6 +83,8 @@ pub enum Check {
     Combined,
     /// Rows or cells derived by a rule (anniversaries, renewal dates).
     Derived,
+    /// A table that must hold rows for scoring has none.
+    EmptyTable,
 }
 
 /// The position of an issue in its file.

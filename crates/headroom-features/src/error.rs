@@ -101,6 +101,23 @@ pub enum FeatureError {
         latest_as_of: Option<NaiveDate>,
     },
 
+    /// The as-of date reads a month before the first month of usage: every
+    /// account would be scored from its contract alone.
+    #[error(
+        "no usage is imported for {month}, the month that features as of {as_of} read: the earliest usage row is dated {first_usage}, so no account has usage to measure\nhint: pass --as-of {earliest_as_of} or later, or import the exports that hold the usage of {month}"
+    )]
+    UsageNotStarted {
+        /// The requested as-of date.
+        as_of: NaiveDate,
+        /// The month the as-of date reads, as YYYY-MM.
+        month: String,
+        /// The date of the earliest usage row.
+        first_usage: NaiveDate,
+        /// The end of the first month with usage: the earliest month-end
+        /// as-of date whose month has usage rows.
+        earliest_as_of: NaiveDate,
+    },
+
     /// The configured primary entitlement is not an entitlement of any contract.
     #[error(
         "the primary entitlement {name:?} set in [features] is not an entitlement of any contract (known: {})\nhint: set primary_entitlement to one of the known names or remove it",

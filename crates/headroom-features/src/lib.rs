@@ -81,32 +81,49 @@ pub fn features_and_usage(
 
 /// Checks that the project has usage for the month that features as of
 /// `as_of` read ([`calendar::as_of_month`]), so that a month not imported yet
-/// is not counted as zero usage for every account.
+/// is not counted as zero usage for every account, and a month before the
+/// usage history begins is not scored from contracts alone.
 ///
-/// Only the latest usage date of the whole portfolio is compared: a single
-/// account without usage in the month is real data, a portfolio without any
-/// is an export that has not been imported.
+/// Only the earliest and latest usage dates of the whole portfolio are
+/// compared: a single account without usage in the month is real data, a
+/// portfolio without any is an export that has not been imported.
 ///
 /// Fails with [`FeatureError::UsageNotImported`] when the latest usage row is
-/// dated before that month, or when there are no usage rows, and with
-/// [`FeatureError::Data`] when the usage file cannot be read.
+/// dated before that month, or when there are no usage rows, with
+/// [`FeatureError::UsageNotStarted`] when the earliest usage row is dated
+/// after that month, and with [`FeatureError::Data`] when the usage file
+/// cannot be read.
 pub fn check_usage_imported(tables: &Tables, as_of: NaiveDate) -> Result<(), FeatureError> {
     let snapshot = tables.meta.snapshot_date.is_some();
     let read_month = calendar::as_of_month(as_of, snapshot);
-    let last_usage = tables
-        .usage
-        .date_range()?
-        .map(|(_, last)| calendar::from_epoch_days(last));
-    if last_usage.is_some_and(|date| calendar::month_index(date) >= read_month) {
-        return Ok(());
+    let range = tables.usage.date_range()?.map(|(first, last)| {
+        (
+            calendar::from_epoch_days(first),
+            calendar::from_epoch_days(last),
+        )
+    });
+    let month_text = |month: i32| calendar::month_start(month).format("%Y-%m").to_string();
+    match range {
+        Some((first, _)) if calendar::month_index(first) > read_month => {
+            Err(FeatureError::UsageNotStarted {
+                as_of,
+                month: month_text(read_month),
+                first_usage: first,
+                earliest_as_of: calendar::month_end(calendar::month_index(first)),
+            })
+        }
+        Some((_, last)) if calendar::month_index(last) >= read_month => Ok(()),
+        _ => {
+            let last_usage = range.map(|(_, last)| last);
+            Err(FeatureError::UsageNotImported {
+                as_of,
+                month: month_text(read_month),
+                last_usage,
+                latest_as_of: last_usage
+                    .map(|date| calendar::month_end(calendar::month_index(date))),
+            })
+        }
     }
-    let start = calendar::month_start(read_month);
-    Err(FeatureError::UsageNotImported {
-        as_of,
-        month: start.format("%Y-%m").to_string(),
-        last_usage,
-        latest_as_of: last_usage.map(|date| calendar::month_end(calendar::month_index(date))),
-    })
 }
 
 /// The features at every month end from `from` to `to` (both included), with

@@ -213,11 +213,25 @@ fn column_separation(
         column: column.name.clone(),
         positive_class: positive_class.to_owned(),
         side,
-        boundary: boundary * column.std + column.mean,
+        boundary: to_raw_units(boundary, column.mean, column.std),
         complete: positives_at_boundary == 0,
         positives_at_boundary,
         negatives_at_boundary,
     })
+}
+
+/// Turns a standardized value back into the column's units, rounded to 12
+/// significant digits of the column's scale, so that a boundary at 0 reads
+/// 0 rather than the -2e-19 the round trip through the scaler leaves.
+fn to_raw_units(standardized: f64, mean: f64, std: f64) -> f64 {
+    let raw = standardized * std + mean;
+    let scale = mean.abs().max(std);
+    if !raw.is_finite() || scale == 0.0 || !scale.is_finite() {
+        return raw;
+    }
+    let places = (11 - scale.log10().floor() as i32).clamp(0, 17) as usize;
+    let rounded: f64 = format!("{raw:.places$}").parse().unwrap_or(raw);
+    rounded + 0.0
 }
 
 /// Refits with a penalty [`PROBE_PENALTY_FACTOR`] times smaller and returns
@@ -412,5 +426,19 @@ mod tests {
             matches!(found, Some(Separation::Linear { .. })),
             "unexpected {found:?}"
         );
+    }
+
+    #[test]
+    fn raw_boundary_drops_round_off() {
+        // Mean 0.9 and standard deviation 0.3: 0 standardizes to -3 and
+        // comes back as 1.1e-16 without rounding.
+        let (mean, std) = (0.9, 0.3);
+        let zero = (0.0 - mean) / std;
+        assert_eq!(zero * std + mean, 1.110_223_024_625_156_5e-16);
+        assert_eq!(to_raw_units(zero, mean, std), 0.0);
+        let three_tenths = (0.3 - mean) / std;
+        assert_eq!(three_tenths * std + mean, 0.299_999_999_999_999_93);
+        assert_eq!(to_raw_units(three_tenths, mean, std), 0.3);
+        assert_eq!(to_raw_units((1500.0 - 900.0) / 250.0, 900.0, 250.0), 1500.0);
     }
 }

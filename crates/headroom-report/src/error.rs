@@ -55,9 +55,9 @@ pub enum ReportError {
         coverage: String,
     },
 
-    /// The project has no usage or contract dates to pick a default scoring date from.
+    /// The project has no usage rows to pick a default scoring date from.
     #[error(
-        "cannot choose a scoring date for {project}: the tables hold no usage and no contracts\nhint: import the exports first with `headroom import`, or pass --as-of"
+        "cannot choose a scoring date for {project}: the tables hold no usage rows, and the default date is that of the latest one\nhint: import the usage export with `headroom import` (a usage file with only its header imports no rows)"
     )]
     NoDataDate {
         /// The project folder.

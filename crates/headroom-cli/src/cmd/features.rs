@@ -7,16 +7,17 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
-use headroom_data::{ProjectConfig, Tables};
 use headroom_features::{FeatureOptions, catalogue};
+use headroom_report::project::Project;
 use polars::prelude::{CsvWriter, DataFrame, ParquetWriter, SerWriter};
 
 /// Compute the features of every active account at a date.
 ///
-/// Reads the project's normalized tables (written by `headroom import`) and
-/// never reads data dated after the as-of date. Fails when the month the
-/// as-of date reads (or the last month of a panel) has no usage rows in the
-/// project, which would count that month as zero usage for every account. Settings come from the
+/// Reads the project's normalized tables (written by `headroom import`) with
+/// the outcomes and interventions recorded in its store, and never reads data
+/// dated after the as-of date. Fails when the month the as-of date reads (or
+/// the last month of a panel) has no usage rows in the project, which would
+/// count that month as zero usage for every account. Settings come from the
 /// `[features]` section of the project's headroom.toml.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -63,23 +64,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let format = args.out.as_deref().map(output_format).transpose()?;
 
-    let tables = Tables::read_project(&args.project).with_context(|| {
-        format!(
-            "failed to read the tables of project {}",
-            args.project.display()
-        )
-    })?;
-    let options: FeatureOptions = ProjectConfig::load(&args.project)?.section("features")?;
+    // The project's tables with the store's outcome ledger merged in, as
+    // `score` and `train` read them: an account the ledger records as
+    // churned has no row after its churn.
+    let project = Project::open(&args.project)?;
+    let tables = &project.tables;
+    let options: FeatureOptions = project.config.section("features")?;
 
     let mut table = match (args.as_of, args.from, args.to) {
         (Some(as_of), _, _) => {
-            headroom_features::check_usage_imported(&tables, as_of)?;
-            headroom_features::features_with(&tables, as_of, &options)?
+            headroom_features::check_usage_imported(tables, as_of)?;
+            headroom_features::features_with(tables, as_of, &options)?
         }
         (None, Some(from), Some(to)) => {
             // The last month end of the panel reads the latest month.
-            headroom_features::check_usage_imported(&tables, to)?;
-            headroom_features::monthly_features_with(&tables, from, to, &options)?
+            headroom_features::check_usage_imported(tables, to)?;
+            headroom_features::monthly_features_with(tables, from, to, &options)?
         }
         _ => bail!(
             "give --as-of DATE, or --from DATE and --to DATE\nhint: see `headroom features --help`"

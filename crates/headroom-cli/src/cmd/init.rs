@@ -49,6 +49,8 @@ pub fn run(args: &InitArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("failed to create {}", args.dir.display()))?;
     let store_dir = Store::project_dir(&args.dir);
+    let store_existed = store_dir.exists();
+    let config_existed = config.exists();
     let store = Store::open_or_create(&store_dir)
         .with_context(|| format!("failed to create the store in {}", store_dir.display()))?;
     write_config(&config)?;
@@ -57,8 +59,21 @@ pub fn run(args: &InitArgs) -> anyhow::Result<()> {
         .with_context(|| format!("failed to close the store in {}", store_dir.display()))?;
 
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "created {}", config.display())?;
-    writeln!(stdout, "created {}", store_dir.display())?;
+    let config_verb = if config_existed {
+        "replaced"
+    } else {
+        "created"
+    };
+    writeln!(stdout, "{config_verb} {}", config.display())?;
+    if store_existed {
+        writeln!(
+            stdout,
+            "kept {} (its models, outcomes and snapshots are unchanged)",
+            store_dir.display()
+        )?;
+    } else {
+        writeln!(stdout, "created {}", store_dir.display())?;
+    }
     writeln!(
         stdout,
         "next: headroom import EXPORTS_DIR [--mapping FILE] --out {}",

@@ -27,6 +27,8 @@ use chrono::{Datelike, NaiveDate};
 use tracing_subscriber::EnvFilter;
 
 /// Sets up the tracing subscriber on stderr. `RUST_LOG` wins over the flags.
+/// Levels are coloured only on a terminal, so a log written to a file or a
+/// pipe holds no escape codes.
 pub fn init_logging(verbose: u8, quiet: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
@@ -38,6 +40,7 @@ pub fn init_logging(verbose: u8, quiet: bool) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .with_target(false)
         .init();

@@ -219,9 +219,24 @@ fn find_model(
     }
     match found.len() {
         1 => Ok(found.remove(0)),
-        0 => bail!(
-            "no model {version:?} in the registry\nhint: run `headroom models list` to see the registered versions"
-        ),
+        0 => {
+            let other = kind.and_then(|asked| {
+                ModelKind::ALL
+                    .iter()
+                    .copied()
+                    .filter(|k| *k != asked)
+                    .find(|k| matches!(store.model(*k, version), Ok(Some(_))))
+                    .map(|k| (asked, k))
+            });
+            match other {
+                Some((asked, found)) => bail!(
+                    "no {asked} model {version:?} in the registry; {version:?} is registered as {found}\nhint: pass --kind {found}, or run `headroom models list` to see the registered versions"
+                ),
+                None => bail!(
+                    "no model {version:?} in the registry\nhint: run `headroom models list` to see the registered versions"
+                ),
+            }
+        }
         _ => bail!(
             "both a churn and an expansion model have the version {version:?}\nhint: add --kind churn or --kind expansion"
         ),

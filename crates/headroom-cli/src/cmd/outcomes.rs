@@ -268,7 +268,7 @@ pub fn describe_import(summary: &ImportSummary, noun: &str) -> String {
     );
     if summary.already_stored > 0 {
         text.push_str(&format!(
-            "; {} {} already stored",
+            "; {} {} already stored or repeated an earlier row of the file",
             summary.already_stored,
             match summary.already_stored {
                 1 => "was",
