@@ -885,3 +885,32 @@ fn features_skip_ledger_churned_accounts() {
         .collect();
     assert_eq!(ids, ["A2", "A3", "A4", "A5", "A6"]);
 }
+
+#[test]
+fn outcomes_add_names_an_infinite_amount() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = imported_project(dir.path());
+
+    let add = headroom()
+        .args([
+            "outcomes",
+            "add",
+            "A1",
+            "2025-04-30",
+            "expanded",
+            "--arr-before",
+            "1e400",
+            "--project",
+        ])
+        .arg(&project)
+        .assert()
+        .failure();
+
+    let stderr = stderr_of(&add);
+    assert!(
+        stderr.contains(
+            "\"1e400\" is not a finite amount; write the ARR as a plain number such as 12000"
+        ),
+        "{stderr}"
+    );
+}

@@ -518,12 +518,12 @@ fn validate_names_unreadable_file_kinds() {
             latin1,
             // "account_id,name,customer_since,segment\n" is 39 bytes and
             // "A1,Caf" 6 more: the byte 0xE9 is at offset 45, on line 2.
-            "error: {dir}/accounts.csv:2: the file is not UTF-8: the byte at offset 45 is not valid UTF-8, as in a Latin-1 or Windows-1252 export: \"0xE9\"\n  hint: save the file as UTF-8 (in Excel: CSV UTF-8, or iconv -f WINDOWS-1252 -t UTF-8), then validate again".to_string(),
+            "error: {dir}/accounts.csv:2: the file is not UTF-8: the byte at offset 45 is not valid UTF-8, as in a Latin-1 or Windows-1252 export: \"0xE9\"\n  hint: save the file as UTF-8 (in Excel: CSV UTF-8, or iconv -f WINDOWS-1252 -t UTF-8), then run the command again".to_string(),
         ),
         (
             "utf16",
             utf16,
-            "error: {dir}/accounts.csv: the file is UTF-16 text (little-endian, it starts with a byte order mark), not UTF-8\n  hint: save the file as UTF-8 (in Excel: CSV UTF-8, or iconv -f UTF-16 -t UTF-8), then validate again".to_string(),
+            "error: {dir}/accounts.csv: the file is UTF-16 text (little-endian, it starts with a byte order mark), not UTF-8\n  hint: save the file as UTF-8 (in Excel: CSV UTF-8, or iconv -f UTF-16 -t UTF-8), then run the command again".to_string(),
         ),
         (
             "parquet",
@@ -857,4 +857,49 @@ fn misspelled_config_section_stops_commands() {
         );
         assert!(stderr.contains("did you mean [model]?"), "{stderr}");
     }
+}
+
+#[test]
+fn demo_rejects_start_inside_a_month() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let output = headroom()
+        .args(["demo", "--start", "2025-12-15", "--dir"])
+        .arg(dir.path().join("demo"))
+        .output()
+        .unwrap();
+
+    assert!(!output.status.success());
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("--start 2025-12-15 is not a month-end: the demo scores and reviews whole months\nhint: pass --start 2025-12-31"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("demo").exists(), "demo folder created");
+}
+
+#[test]
+fn missing_column_hint_fits_contract_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = "account_id,customer_since,segment\nA1,2024-01-01,smb\nA2,2024-01-01,smb\n";
+    let exports = exports_with(
+        dir.path(),
+        "no-name",
+        &[("accounts.csv", accounts.as_bytes())],
+    );
+
+    let (success, stdout) = validate(&exports);
+
+    assert!(!success);
+    assert_eq!(
+        issue_lines(&stdout, "error: "),
+        [
+            format!(
+                "error: {}:1: column \"name\": column not found in the header",
+                exports.join("accounts.csv").display()
+            ),
+            "  hint: the header has: account_id, customer_since, segment; rename the column in the file, or pass --mapping with a file that names it".to_string(),
+        ],
+        "{stdout}"
+    );
 }

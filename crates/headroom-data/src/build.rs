@@ -269,10 +269,17 @@ impl<'a> Loader<'a> {
                 .file(path)
                 .at(Location::Line(1))
                 .column(wanted)
-                .hint(format!(
-                    "the header has: {}; fix the column name in the mapping",
-                    names.join(", ")
-                )),
+                .hint(if self.mapping.is_contract() {
+                    format!(
+                        "the header has: {}; rename the column in the file, or pass --mapping with a file that names it",
+                        names.join(", ")
+                    )
+                } else {
+                    format!(
+                        "the header has: {}; fix the column name in the mapping",
+                        names.join(", ")
+                    )
+                }),
             );
         }
         None

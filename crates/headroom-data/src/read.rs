@@ -194,10 +194,10 @@ impl ContentProblem {
                 "export the table again with its header line and rows, or remove the file".to_string()
             }
             ContentProblem::Utf16 { .. } => {
-                "save the file as UTF-8 (in Excel: CSV UTF-8, or iconv -f UTF-16 -t UTF-8), then validate again".to_string()
+                "save the file as UTF-8 (in Excel: CSV UTF-8, or iconv -f UTF-16 -t UTF-8), then run the command again".to_string()
             }
             ContentProblem::NotUtf8 { .. } => {
-                "save the file as UTF-8 (in Excel: CSV UTF-8, or iconv -f WINDOWS-1252 -t UTF-8), then validate again".to_string()
+                "save the file as UTF-8 (in Excel: CSV UTF-8, or iconv -f WINDOWS-1252 -t UTF-8), then run the command again".to_string()
             }
             ContentProblem::ParquetAsText => {
                 format!("rename the file to {stem}.parquet")

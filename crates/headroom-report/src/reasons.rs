@@ -534,17 +534,23 @@ fn generic(feature: &str, v: f64) -> String {
         "months" => words::count_of(v.round() as usize, "month"),
         _ => words::quantity(v),
     };
-    format!("{}: {value}", lowercase_first(spec.description))
+    format!("{}: {value}", lowercase_first(headline(spec.description)))
 }
 
 fn describe_missing(feature: &str) -> String {
     match lookup(feature) {
         Some(spec) => format!(
             "no value on record for {}",
-            lowercase_first(spec.description)
+            lowercase_first(headline(spec.description))
         ),
         None => format!("no value on record for {}", words::name(feature)),
     }
+}
+
+/// Returns a catalogue description up to its first "; ", which starts the
+/// definition's fine print (when the value is null, what it is in grace).
+fn headline(description: &str) -> &str {
+    description.split("; ").next().unwrap_or(description)
 }
 
 fn lowercase_first(text: &str) -> String {
@@ -652,6 +658,21 @@ mod tests {
             None,
         );
         assert_eq!(text, "API calls utilization trending +4 points a month");
+    }
+
+    #[test]
+    fn missing_value_leaves_out_the_fine_print() {
+        let text = describe(
+            "months_to_limit_primary",
+            Term::Missing,
+            None,
+            &facts(),
+            None,
+        );
+        assert_eq!(
+            text,
+            "no value on record for months until the primary limit is crossed at the 3-month utilization trend"
+        );
     }
 
     #[test]

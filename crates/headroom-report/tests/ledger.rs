@@ -443,6 +443,38 @@ values = { outcome = { "Closed Won" = "renewed", "Closed Lost" = "churned" } }
 }
 
 #[test]
+fn mapping_amounts_default_to_the_contracts_currency() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = project(dir.path());
+    let file = write(
+        dir.path(),
+        "crm.csv",
+        "Customer,Closed,Stage,Before,After\nA2,30.11.2025,Upsell,\"$5,000\",\"$6,200\"\n",
+    );
+    let mapping = Mapping::parse(
+        r#"
+[format]
+date_format = "%d.%m.%Y"
+
+[[outcomes]]
+file = "crm.csv"
+columns = { account_id = "Customer", date = "Closed", outcome = "Stage", arr_before = "Before", arr_after = "After" }
+values = { outcome = { "Upsell" = "expanded" } }
+"#,
+        Path::new("crm.toml"),
+    )
+    .unwrap();
+
+    let project = Project::open(&root).unwrap();
+    let summary = ledger::import_outcomes(&project, &file, &mapping, now()).unwrap();
+
+    assert_eq!(summary.added, 1);
+    let stored = project.store.outcomes_for_account("A2").unwrap();
+    assert_eq!(stored[0].arr_before, Some(5000.0));
+    assert_eq!(stored[0].arr_after, Some(6200.0));
+}
+
+#[test]
 fn add_outcome_twice_stores_once() {
     let dir = tempfile::tempdir().unwrap();
     let root = project(dir.path());

@@ -56,6 +56,9 @@ pub(crate) trait LedgerRecord: Record + Clone {
     fn validate(&self) -> Result<(), Problem>;
     fn same_facts(&self, other: &Self) -> bool;
     fn origin(&self) -> String;
+
+    /// Names the record by its identity, as messages show it.
+    fn identity(&self) -> String;
 }
 
 impl LedgerRecord for OutcomeRecord {
@@ -93,6 +96,10 @@ impl LedgerRecord for OutcomeRecord {
     fn origin(&self) -> String {
         format!("{}, account {}", self.source, self.account_id)
     }
+
+    fn identity(&self) -> String {
+        format!("{} {} {}", self.account_id, self.date, self.outcome)
+    }
 }
 
 impl LedgerRecord for Intervention {
@@ -129,6 +136,10 @@ impl LedgerRecord for Intervention {
 
     fn origin(&self) -> String {
         format!("{}, account {}", self.source, self.account_id)
+    }
+
+    fn identity(&self) -> String {
+        format!("{} {} {:?}", self.account_id, self.date, self.kind)
     }
 }
 

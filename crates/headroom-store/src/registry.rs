@@ -14,7 +14,7 @@ use crate::records::{
 use crate::store::{MODELS_TREE, Store};
 
 pub(crate) const MODEL_TAG: u8 = b'm';
-const CHAMPION_TAG: u8 = b'c';
+pub(crate) const CHAMPION_TAG: u8 = b'c';
 const DECISION_TAG: u8 = b'l';
 
 pub(crate) fn model_key(kind: ModelKind, version: &str) -> Vec<u8> {

@@ -450,6 +450,8 @@ pub struct StoreCounts {
     pub notes: u64,
     /// Registered models.
     pub models: u64,
+    /// Champion entries: one per model kind that has a champion.
+    pub champions: u64,
     /// Registry decisions.
     pub decisions: u64,
 }
@@ -463,6 +465,7 @@ impl StoreCounts {
             + self.interventions
             + self.notes
             + self.models
+            + self.champions
             + self.decisions
     }
 }
@@ -486,6 +489,7 @@ impl Store {
             interventions: count(&trees.interventions, b'd')?,
             notes: count(&trees.notes, b'n')?,
             models: count(&trees.models, crate::registry::MODEL_TAG)?,
+            champions: count(&trees.models, crate::registry::CHAMPION_TAG)?,
             decisions: count(&trees.models, b'l')?,
         })
     }

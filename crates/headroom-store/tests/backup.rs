@@ -142,9 +142,9 @@ fn import_into_non_empty_store_needs_merge() {
         .unwrap_err();
 
     // 2 snapshots + 3 rows + 2 outcomes + 1 intervention + 1 note + 2 models
-    // + 2 decisions = 13. Champion pointers are not counted as records.
+    // + 1 champion + 2 decisions = 14, the count the export reports.
     assert!(
-        matches!(err, StoreError::ImportIntoNonEmpty { records: 13, .. }),
+        matches!(err, StoreError::ImportIntoNonEmpty { records: 14, .. }),
         "{err}"
     );
 }
@@ -301,7 +301,8 @@ fn merge_with_conflicting_outcome_imports_nothing() {
     let err = store.import_jsonl(&backup, ImportMode::Merge).unwrap_err();
 
     assert!(
-        err.to_string().contains("is stored with other facts"),
+        err.to_string()
+            .contains("line 7: the outcome B-2 2024-08-15 expanded is stored with other facts"),
         "{err}"
     );
     assert!(store.interventions_for_account("Z-9").unwrap().is_empty());

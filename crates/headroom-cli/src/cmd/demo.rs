@@ -72,6 +72,13 @@ struct Demo {
 
 /// Runs `headroom demo`.
 pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
+    let start_month_end = month_end(args.start, 0);
+    if args.start != start_month_end {
+        bail!(
+            "--start {} is not a month-end: the demo scores and reviews whole months\nhint: pass --start {start_month_end}",
+            args.start
+        );
+    }
     let sample = args
         .sample
         .clone()
@@ -387,7 +394,11 @@ impl Demo {
             let snapshot = project.store.load_snapshot(header.id)?;
             let mut rows = snapshot.rows;
             rows.sort_by(|a, b| b.priority.total_cmp(&a.priority));
-            writeln!(out, "\ntop accounts as of {}", header.as_of)?;
+            writeln!(
+                out,
+                "\ntop accounts as of {}, scored before the retrain",
+                header.as_of
+            )?;
             writeln!(
                 out,
                 "  {:<10} {:<22} {:>8} {:>8} {:>10}  first reason",

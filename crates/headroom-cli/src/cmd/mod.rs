@@ -28,7 +28,7 @@ use tracing_subscriber::EnvFilter;
 
 /// Sets up the tracing subscriber on stderr. `RUST_LOG` wins over the flags.
 /// Levels are coloured only on a terminal, so a log written to a file or a
-/// pipe holds no escape codes.
+/// pipe contains no escape codes.
 pub fn init_logging(verbose: u8, quiet: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
@@ -71,6 +71,20 @@ pub fn report_error(err: &anyhow::Error) -> ExitCode {
         printed.push_str(&text);
     }
     ExitCode::FAILURE
+}
+
+/// Parses an ARR argument: a finite number (`1e400` reads as infinity and is
+/// rejected with the text as typed).
+pub fn parse_amount(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(amount) if amount.is_finite() => Ok(amount),
+        Ok(_) => Err(format!(
+            "{text:?} is not a finite amount; write the ARR as a plain number such as 12000"
+        )),
+        Err(_) => Err(format!(
+            "{text:?} is not a number; write the ARR as a plain number such as 12000"
+        )),
+    }
 }
 
 /// Parses a date argument written as YYYY-MM-DD. An invalid one is named with

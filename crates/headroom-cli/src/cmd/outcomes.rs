@@ -94,11 +94,11 @@ struct AddArgs {
     outcome: String,
 
     /// ARR after the event, in the contract's currency.
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", value_parser = super::parse_amount)]
     arr_after: Option<f64>,
 
     /// ARR before the event, in the contract's currency.
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", value_parser = super::parse_amount)]
     arr_before: Option<f64>,
 
     /// The contract concerned.

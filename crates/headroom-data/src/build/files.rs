@@ -119,7 +119,7 @@ impl<'a> Loader<'a> {
                 Err(err) => {
                     let message = err.to_string();
                     let hint = if message.contains("utf-8") || message.contains("utf8") {
-                        "save the file as UTF-8 (in Excel: CSV UTF-8), then validate again"
+                        "save the file as UTF-8 (in Excel: CSV UTF-8), then run the command again"
                     } else {
                         "check that the file is a complete CSV file with a header line, or a Parquet file"
                     };

@@ -88,6 +88,36 @@ pub struct NewIntervention {
     pub note: Option<String>,
 }
 
+/// Returns `mapping` with the project's currency as the currency of money
+/// cells, when the mapping names none, or `None` when it names one or the
+/// project has no single currency. `headroom import` falls back to the one
+/// currency of the contracts it reads in the same run. A lone outcomes file
+/// has no contracts beside it, so the project's tables supply that currency.
+fn with_project_currency(project: &Project, mapping: &Mapping) -> Option<Mapping> {
+    if mapping.format.currency.is_some() || mapping.currency.is_some() {
+        return None;
+    }
+    let tables = &project.tables;
+    let currency = tables.meta.currency.clone().or_else(|| {
+        let codes: std::collections::BTreeSet<&str> = tables
+            .contracts
+            .column("currency")
+            .ok()?
+            .str()
+            .ok()?
+            .iter()
+            .flatten()
+            .collect();
+        match codes.len() {
+            1 => codes.into_iter().next().map(str::to_string),
+            _ => None,
+        }
+    })?;
+    let mut with_currency = mapping.clone();
+    with_currency.format.currency = Some(currency);
+    Some(with_currency)
+}
+
 /// Imports an outcomes file into the project's ledger, all or nothing.
 ///
 /// `mapping` adapts a foreign export ([`Mapping::contract`] for a file in the
@@ -99,6 +129,8 @@ pub fn import_outcomes(
     mapping: &Mapping,
     recorded_at: DateTime<Utc>,
 ) -> Result<ImportSummary, LedgerError> {
+    let with_currency = with_project_currency(project, mapping);
+    let mapping = with_currency.as_ref().unwrap_or(mapping);
     let table = load_table_file(TableKind::Outcomes, file, mapping, None)?;
     let mut report = table.report;
     let candidates = rows::outcomes(&table.frame, &table.origins, recorded_at);

@@ -606,7 +606,11 @@ impl<'a> Checker<'a> {
             Some(_) => {
                 return Err(self.reader.error(
                     number,
-                    format!("the {} is stored with other facts", R::KIND),
+                    format!(
+                        "the {} {} is stored with other facts",
+                        R::KIND,
+                        record.identity()
+                    ),
                     "this backup and the store disagree; import it into a project without a store",
                 ));
             }
