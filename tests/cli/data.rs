@@ -59,8 +59,8 @@ fn validate_ravenstack_reports_counts_and_faults() {
         "312 account(s) whose churn flag disagrees with the churned outcomes: 35 flagged without a churned outcome, 277 with a churned outcome but not flagged",
         "3,713 contract(s) in 497 account(s) start before an earlier contract of the same account ends",
         "778 row(s) skipped: trial subscription (no ARR)",
-        "1 outcome row(s) repeat an earlier row in every column and are read once, such as A-cc102e 2024-11-19 churned",
-        "outcome expanded for account A-0b0d6d on 2024-12-31 shares its day with a churned outcome of another contract; the labels count both",
+        "1 outcome row(s) repeat an earlier row in every column and are read once, such as A-cc102e 2024-11-19 churned (first on line 486)",
+        "outcome expanded for account A-0b0d6d on 2024-12-31 shares its day with a churned outcome naming no contract on",
         "0 error(s), 12 warning(s)",
     ] {
         assert!(

@@ -610,11 +610,11 @@ fn validate_rejects_mislabelling_outcomes() {
     let expected = [
         format!("error: {file}:2: column \"date\": outcome date after the end of the current month ("),
         "  hint: correct the date: record an outcome once it has happened, because a later date moves the end of the history that decides which training rows are labelled".to_string(),
-        format!("error: {file}:4: column \"account_id\": duplicate outcomes account_id, date, outcome, contract_id: A1, 2026-06-30, expanded, CA1 appears on 2 rows (line 3, line 4): \"A1, 2026-06-30, expanded, CA1\""),
-        "  hint: keep one row per account_id, date, outcome, contract_id, or remove the repeated rows".to_string(),
+        format!("error: {file}:4: column \"arr_after\": outcome A1 2026-06-30 expanded CA1 repeats line 3 with other facts: arr_after 16000 against 15000: \"16000\""),
+        "  hint: keep one row per outcome, with the correct facts".to_string(),
         format!("error: {file}:5: column \"arr_after\": churned outcome for account A2 with arr_after 50, not 0 (arr_before 12000): \"50\""),
         "  hint: a churned account keeps no ARR: write 0 or leave arr_after blank, or record the outcome as contracted".to_string(),
-        format!("error: {file}:6: column \"outcome\": outcome renewed for account A2 on 2026-07-31 contradicts a churned outcome of the same day and contract: \"renewed\""),
+        format!("error: {file}:6: column \"outcome\": outcome renewed for account A2 on 2026-07-31 contradicts the churned outcome of the same day and contract on line 5: \"renewed\""),
         "  hint: keep one outcome per account, day and contract when one of them is a churn: fix the date or the outcome of one row".to_string(),
         format!("error: {file}:7: column \"arr_after\": expanded outcome for account A2 with arr_after 12000, not above arr_before (arr_before 12000): \"12000\""),
         "  hint: check the amounts, or record the outcome as renewed or contracted".to_string(),
@@ -678,9 +678,9 @@ fn import_reads_repeated_outcome_once() {
     assert_eq!(
         warnings,
         [
-            format!("warning: {file}:3: column \"account_id\": 1 outcome row(s) repeat an earlier row in every column and are read once, such as A1 2026-06-30 renewed: \"A1\""),
+            format!("warning: {file}:3: column \"account_id\": 1 outcome row(s) repeat an earlier row in every column and are read once, such as A1 2026-06-30 renewed (first on line 2): \"A1\""),
             "  hint: nothing to do if the export lists one event twice; if they are two events, give them different dates or contracts".to_string(),
-            format!("warning: {file}:5: column \"outcome\": outcome renewed for account A2 on 2026-07-31 shares its day with a churned outcome of another contract; the labels count both: \"renewed\""),
+            format!("warning: {file}:5: column \"outcome\": outcome renewed for account A2 on 2026-07-31 shares its day with a churned outcome naming no contract on line 4; the labels count both: \"renewed\""),
             "  hint: if the account left that day, drop the other outcome; if only one contract ended, give the churn its contract_id or record it as contracted".to_string(),
         ],
         "{printed}"
@@ -742,9 +742,19 @@ fn import_warns_of_empty_usage() {
 }
 
 #[test]
-fn validate_rejects_repeated_and_future_interventions() {
+fn validate_rejects_conflicting_and_future_interventions() {
     let dir = tempfile::tempdir().unwrap();
-    let interventions = "account_id,date,kind,note\nA1,2026-05-12,call,\nA1,2026-05-12,call,\nA2,2099-02-01,email,\nA2,2026-05-12,call,\n";
+    let interventions = [
+        "account_id,date,kind,note\n",
+        // Lines 2 and 3: one call exported twice, read once.
+        "A1,2026-05-12,call,\n",
+        "A1,2026-05-12,call,\n",
+        "A2,2099-02-01,email,\n",
+        // Lines 5 and 6: one call with two notes.
+        "A2,2026-05-12,call,first\n",
+        "A2,2026-05-12,call,second\n",
+    ]
+    .concat();
     let exports = exports_with(
         dir.path(),
         "interventions",
@@ -755,19 +765,30 @@ fn validate_rejects_repeated_and_future_interventions() {
 
     assert!(!success);
     let file = exports.join("interventions.csv").display().to_string();
+    assert_eq!(
+        issue_lines(&stdout, "warning: "),
+        [
+            format!("warning: {file}:3: column \"account_id\": 1 intervention row(s) repeat an earlier row in every column and are read once, such as A1 2026-05-12 call (first on line 2): \"A1\""),
+            "  hint: nothing to do if the export lists one event twice; if they are two events, give them different dates or contracts".to_string(),
+        ],
+        "{stdout}"
+    );
     let errors = issue_lines(&stdout, "error: ");
     assert_eq!(errors.len(), 4, "{stdout}");
-    assert_eq!(
-        errors[0],
-        format!(
-            "error: {file}:3: column \"account_id\": duplicate interventions account_id, date, kind: A1, 2026-05-12, call appears on 2 rows (line 2, line 3): \"A1, 2026-05-12, call\""
-        )
-    );
     assert!(
-        errors[2].starts_with(&format!(
+        errors[0].starts_with(&format!(
             "error: {file}:4: column \"date\": intervention date after the end of the current month ("
         )),
         "{stdout}"
+    );
+    assert_eq!(
+        errors[2..],
+        [
+            format!(
+                "error: {file}:6: column \"note\": intervention A2 2026-05-12 call repeats line 5 with other facts: note second against first: \"second\""
+            ),
+            "  hint: keep one row per intervention, with the correct facts".to_string(),
+        ]
     );
 }
 
@@ -902,4 +923,24 @@ fn missing_column_hint_fits_contract_format() {
         ],
         "{stdout}"
     );
+}
+
+#[test]
+fn demo_rejects_months_past_the_sample() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let output = headroom()
+        .args(["demo", "--start", "2026-10-31", "--months", "3", "--dir"])
+        .arg(dir.path().join("demo"))
+        .current_dir(workspace_root())
+        .output()
+        .unwrap();
+
+    assert!(!output.status.success());
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("--start 2026-10-31 with --months 3 runs to 2027-01-31, after the sample's history ends on 2026-10-31\nhint: pass an earlier --start (at the latest 2026-07-31) or fewer --months"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("demo").exists(), "demo folder created");
 }

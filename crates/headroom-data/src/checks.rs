@@ -127,70 +127,180 @@ pub(crate) fn run(
     clock.lap("placeholder and future dates");
 }
 
-/// Drops outcome rows that repeat an earlier row in every column (the same
-/// account, date, outcome, contract, amounts and reason), keeping the first,
-/// and warns with the count and the first repeat. Exports often list one
-/// event twice, for example two churn records of one customer on one day;
-/// counted twice, they would double the review's counts. Rows that share an
-/// outcome's identity but differ in a fact are left for [`run_history`] to
-/// report.
-pub(crate) fn drop_repeated_outcomes(df: &mut DataFrame, files: &Files, report: &mut Report) {
-    let facts = [
-        "account_id",
-        "date",
-        "outcome",
-        "contract_id",
-        "arr_before",
-        "arr_after",
-        "reason",
-    ];
-    let texts: Vec<Vec<Option<String>>> = facts.iter().map(|c| column_texts(df, c)).collect();
+/// The columns that name an outcome: two rows with the same values are the
+/// same event. A blank contract is a value of its own.
+const OUTCOME_IDENTITY: [&str; 4] = ["account_id", "date", "outcome", "contract_id"];
+/// The columns that name an intervention.
+const INTERVENTION_IDENTITY: [&str; 3] = ["account_id", "date", "kind"];
 
-    let mut seen = HashSet::new();
+/// Returns the identity and fact columns of the outcome or intervention
+/// table, and the word messages use for one row.
+fn history_columns(
+    kind: TableKind,
+) -> (
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+) {
+    match kind {
+        TableKind::Outcomes => (
+            &OUTCOME_IDENTITY,
+            &["arr_before", "arr_after", "reason"],
+            "outcome",
+        ),
+        _ => (&INTERVENTION_IDENTITY, &["note"], "intervention"),
+    }
+}
+
+/// Drops outcome or intervention rows that repeat an earlier row in every
+/// column, keeping the first, and warns with the count and the first repeat.
+/// Exports often list one event twice, for example two churn records of one
+/// customer on one day. Counted twice, they would double the review's counts
+/// and the intervention features. Rows that share an identity but differ in
+/// a fact are left for [`run_history`] to report.
+pub(crate) fn drop_repeated_rows(
+    kind: TableKind,
+    df: &mut DataFrame,
+    files: &Files,
+    report: &mut Report,
+) {
+    let (identity, facts, what) = history_columns(kind);
+    let columns: Vec<&str> = identity.iter().chain(facts).copied().collect();
+    let texts: Vec<Vec<Option<String>>> = columns.iter().map(|c| column_texts(df, c)).collect();
+
+    let mut seen = HashMap::new();
     let mut keep = Vec::with_capacity(df.height());
     let mut first_repeat = None;
     for i in 0..df.height() {
         let row: Vec<Option<String>> = texts.iter().map(|t| t[i].clone()).collect();
-        if seen.insert(row) {
-            keep.push(i as IdxSize);
-        } else if first_repeat.is_none() {
-            first_repeat = Some(i);
+        match seen.get(&row) {
+            None => {
+                seen.insert(row, i);
+                keep.push(i as IdxSize);
+            }
+            Some(&earlier) => {
+                first_repeat.get_or_insert((earlier, i));
+            }
         }
     }
-    let Some(first) = first_repeat else {
+    let Some((earlier, first)) = first_repeat else {
         return;
     };
 
     let repeats = df.height() - keep.len();
-    let first_hit = hits(
-        df.slice(first as i64, 1).lazy(),
-        &["account_id", "date", "outcome"],
-    )
-    .0
-    .remove(0);
+    let place = |i: usize| hits(df.slice(i as i64, 1).lazy(), identity).0.remove(0);
+    let (earlier_hit, first_hit) = (place(earlier), place(first));
     let indices = IdxCa::from_vec("keep".into(), keep);
     *df = df.take(&indices).unwrap_or_else(|e| frame_err(e));
 
-    let v = |i: usize| first_hit.values[i].clone().unwrap_or_default();
+    let shown: Vec<String> = first_hit
+        .values
+        .iter()
+        .take(3)
+        .map(|v| v.clone().unwrap_or_default())
+        .collect();
     report.push(
         Issue::new(
             Severity::Warning,
             Check::DuplicateKey,
             format!(
-                "{repeats} outcome row(s) repeat an earlier row in every column and are read once, such as {} {} {}",
-                v(0),
-                v(1),
-                v(2)
+                "{repeats} {what} row(s) repeat an earlier row in every column and are read once, such as {} (first on {})",
+                shown.join(" "),
+                row_mark(&files.path(earlier_hit.file), earlier_hit.row + 1)
             ),
         )
-        .table(TableKind::Outcomes)
+        .table(kind)
         .file(files.path(first_hit.file))
         .at(Location::Row(first_hit.row + 1))
         .column("account_id")
-        .value(v(0))
+        .value(shown[0].clone())
         .hint("nothing to do if the export lists one event twice; if they are two events, give them different dates or contracts")
         .count(repeats),
     );
+}
+
+/// Reports each outcome or intervention row whose identity repeats an
+/// earlier row with other facts, naming the earlier line and every
+/// difference: the import cannot tell which row is right.
+fn conflicting_repeats(kind: TableKind, frames: &Frames, files: &Files, report: &mut Report) {
+    let (identity, facts, what) = history_columns(kind);
+    let df = frames[&kind]
+        .clone()
+        .lazy()
+        .sort([FILE_COL, ROW_COL], SortMultipleOptions::default())
+        .collect()
+        .unwrap_or_else(|e| frame_err(e));
+    let keys: Vec<Vec<Option<String>>> = identity.iter().map(|c| column_texts(&df, c)).collect();
+    let values: Vec<Vec<Option<String>>> = facts.iter().map(|c| column_texts(&df, c)).collect();
+
+    let mut first_of: HashMap<Vec<Option<String>>, usize> = HashMap::new();
+    let mut conflicts = Vec::new();
+    for i in 0..df.height() {
+        let key: Vec<Option<String>> = keys.iter().map(|k| k[i].clone()).collect();
+        // A blank id or date is reported by the cell checks.
+        if key[..2].iter().any(Option::is_none) {
+            continue;
+        }
+        match first_of.get(&key) {
+            None => {
+                first_of.insert(key, i);
+            }
+            Some(&earlier) => conflicts.push((earlier, i)),
+        }
+    }
+    if conflicts.is_empty() {
+        return;
+    }
+
+    let or_blank = |v: &Option<String>| v.clone().unwrap_or_else(|| "blank".to_string());
+    let (listed, omitted) = conflicts.split_at(conflicts.len().min(MAX_LISTED_ROWS));
+    let mut last_file = None;
+    for &(earlier, later) in listed {
+        let place = |i: usize| hits(df.slice(i as i64, 1).lazy(), identity).0.remove(0);
+        let (earlier_hit, later_hit) = (place(earlier), place(later));
+        let differing: Vec<usize> = (0..facts.len())
+            .filter(|&f| values[f][earlier] != values[f][later])
+            .collect();
+        let listed: Vec<String> = differing
+            .iter()
+            .map(|&f| {
+                format!(
+                    "{} {} against {}",
+                    facts[f],
+                    or_blank(&values[f][later]),
+                    or_blank(&values[f][earlier])
+                )
+            })
+            .collect();
+        let named: Vec<String> = identity
+            .iter()
+            .enumerate()
+            .filter_map(|(k, _)| keys[k][later].clone())
+            .collect();
+        let column = differing.first().map_or(identity[0], |&f| facts[f]);
+        let value = differing
+            .first()
+            .map_or_else(|| named[0].clone(), |&f| or_blank(&values[f][later]));
+        let issue = Issue::new(
+            Severity::Error,
+            Check::DuplicateKey,
+            format!(
+                "{what} {} repeats {} with other facts: {}",
+                named.join(" "),
+                row_mark(&files.path(earlier_hit.file), earlier_hit.row + 1),
+                listed.join(", ")
+            ),
+        )
+        .table(kind)
+        .file(files.path(later_hit.file))
+        .at(Location::Row(later_hit.row + 1))
+        .column(column)
+        .value(value)
+        .hint(format!("keep one row per {what}, with the correct facts"));
+        last_file = issue.file.clone();
+        report.push(issue);
+    }
+    report.omit(last_file, Severity::Error, omitted.len());
 }
 
 /// Runs the checks that only an import of a whole export adds to [`run`].
@@ -217,14 +327,8 @@ pub(crate) fn run_history(
             ),
         );
     }
-    let keys = vec![
-        (
-            TableKind::Outcomes,
-            vec!["account_id", "date", "outcome", "contract_id"],
-        ),
-        (TableKind::Interventions, vec!["account_id", "date", "kind"]),
-    ];
-    repeated_keys(frames, files, keys, report);
+    conflicting_repeats(TableKind::Outcomes, frames, files, report);
+    conflicting_repeats(TableKind::Interventions, frames, files, report);
     let tables = [TableKind::Outcomes, TableKind::Interventions];
     future_dates(frames, files, &tables, latest_event_date(), report);
     outcome_amounts(frames, files, report);
@@ -272,14 +376,7 @@ fn repeated_keys(
     report: &mut Report,
 ) {
     for (kind, key) in keys {
-        let filled;
-        let mut df = &frames[&kind];
-        if kind == TableKind::Outcomes {
-            // An outcome of the whole account has no contract, and two of them
-            // on one day are still the same outcome twice.
-            filled = blank_contract_as_text(df);
-            df = &filled;
-        }
+        let df = &frames[&kind];
         let positions = duplicate_positions(df, &key);
         if positions.is_empty() {
             continue;
@@ -339,16 +436,6 @@ fn repeated_keys(
             );
         }
     }
-}
-
-/// Writes `(blank)` where an outcome names no contract, so that the key check
-/// compares such outcomes instead of skipping them as incomplete keys.
-fn blank_contract_as_text(df: &DataFrame) -> DataFrame {
-    df.clone()
-        .lazy()
-        .with_column(col("contract_id").fill_null(lit("(blank)")))
-        .collect()
-        .unwrap_or_else(|e| frame_err(e))
 }
 
 /// Returns the positions of rows whose key repeats, in ascending order.
@@ -1071,61 +1158,107 @@ fn outcome_amounts(frames: &Frames, files: &Files, report: &mut Report) {
 /// ends as another starts, or an account-level churn is dated on the day of a
 /// subscription's change), so it is a warning that both are counted.
 fn same_day_churn(frames: &Frames, files: &Files, report: &mut Report) {
-    let is_churn = || col("outcome").eq(lit("churned"));
-    let contract = || col("contract_id").fill_null(lit(""));
-    let within = |expr: Expr, keys: Vec<Expr>| expr.over(keys).unwrap_or_else(|e| frame_err(e));
-    let same_day = || vec![col("account_id"), col("date")];
-    let same_record = || vec![col("account_id"), col("date"), contract()];
-    let both = |keys: Vec<Expr>| {
-        within(is_churn().any(true), keys.clone())
-            .and(within(is_churn().not().any(true), keys))
-            .and(is_churn().not())
-    };
-    let outcomes = || {
-        frames[&TableKind::Outcomes]
-            .clone()
-            .lazy()
-            .sort([FILE_COL, ROW_COL], SortMultipleOptions::default())
-    };
-    let columns = ["outcome", "account_id", "date"];
-
-    let contradictions = outcomes().filter(both(same_record()));
-    push_hits(report, files, hits(contradictions, &columns), |hit| {
-        let v = |i: usize| hit.values[i].clone().unwrap_or_default();
-        Issue::new(
-            Severity::Error,
-            Check::BadValue,
-            format!(
-                "outcome {} for account {} on {} contradicts a churned outcome of the same day and contract",
-                v(0),
-                v(1),
-                v(2)
-            ),
+    let df = frames[&TableKind::Outcomes]
+        .clone()
+        .lazy()
+        .sort([FILE_COL, ROW_COL], SortMultipleOptions::default())
+        .collect()
+        .unwrap_or_else(|e| frame_err(e));
+    let text = |name: &str| column_texts(&df, name);
+    let (ids, dates, words, contracts) = (
+        text("account_id"),
+        text("date"),
+        text("outcome"),
+        text("contract_id"),
+    );
+    let file_of = df
+        .column(FILE_COL)
+        .and_then(|c| c.u32().cloned())
+        .unwrap_or_else(|e| frame_err(e));
+    let row_of = df
+        .column(ROW_COL)
+        .and_then(|c| c.idx().cloned())
+        .unwrap_or_else(|e| frame_err(e));
+    let place = |i: usize| {
+        (
+            files.path(file_of.get(i).unwrap_or(0)),
+            row_of.get(i).unwrap_or(0) as usize + 1,
         )
-        .table(TableKind::Outcomes)
-        .column("outcome")
-        .value(v(0))
-        .hint("keep one outcome per account, day and contract when one of them is a churn: fix the date or the outcome of one row")
-    });
+    };
 
-    let across = outcomes().filter(both(same_day()).and(both(same_record()).not()));
-    push_hits(report, files, hits(across, &columns), |hit| {
-        let v = |i: usize| hit.values[i].clone().unwrap_or_default();
-        Issue::new(
-            Severity::Warning,
-            Check::BadValue,
-            format!(
-                "outcome {} for account {} on {} shares its day with a churned outcome of another contract; the labels count both",
-                v(0),
-                v(1),
-                v(2)
-            ),
-        )
+    let mut churn_on_day: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut churn_of_record: HashMap<(&str, &str, Option<&str>), usize> = HashMap::new();
+    for i in 0..df.height() {
+        if let (Some(id), Some(date), Some("churned")) = (&ids[i], &dates[i], words[i].as_deref()) {
+            churn_on_day.entry((id, date)).or_insert(i);
+            churn_of_record
+                .entry((id, date, contracts[i].as_deref()))
+                .or_insert(i);
+        }
+    }
+
+    let mut listed = 0;
+    let mut omitted = [0usize; 2];
+    let mut last_file = [None, None];
+    for i in 0..df.height() {
+        let (Some(id), Some(date), Some(word)) = (&ids[i], &dates[i], words[i].as_deref()) else {
+            continue;
+        };
+        if word == "churned" {
+            continue;
+        }
+        let same_record =
+            churn_of_record.get(&(id.as_str(), date.as_str(), contracts[i].as_deref()));
+        let (churn, severity) = match same_record {
+            Some(&j) => (j, Severity::Error),
+            None => match churn_on_day.get(&(id.as_str(), date.as_str())) {
+                Some(&j) => (j, Severity::Warning),
+                None => continue,
+            },
+        };
+        let slot = usize::from(severity == Severity::Warning);
+        if listed >= MAX_LISTED_ROWS {
+            omitted[slot] += 1;
+            continue;
+        }
+        listed += 1;
+        let (churn_path, churn_row) = place(churn);
+        let churn_at = row_mark(&churn_path, churn_row);
+        let (path, row) = place(i);
+        let issue = match severity {
+            Severity::Error => Issue::new(
+                severity,
+                Check::BadValue,
+                format!(
+                    "outcome {word} for account {id} on {date} contradicts the churned outcome of the same day and contract on {churn_at}"
+                ),
+            )
+            .hint("keep one outcome per account, day and contract when one of them is a churn: fix the date or the outcome of one row"),
+            _ => {
+                let churn_contract = match &contracts[churn] {
+                    Some(contract) => format!("contract {contract}"),
+                    None => "no contract".to_string(),
+                };
+                Issue::new(
+                    severity,
+                    Check::BadValue,
+                    format!(
+                        "outcome {word} for account {id} on {date} shares its day with a churned outcome naming {churn_contract} on {churn_at}; the labels count both"
+                    ),
+                )
+                .hint("if the account left that day, drop the other outcome; if only one contract ended, give the churn its contract_id or record it as contracted")
+            }
+        }
         .table(TableKind::Outcomes)
+        .file(path)
+        .at(Location::Row(row))
         .column("outcome")
-        .value(v(0))
-        .hint("if the account left that day, drop the other outcome; if only one contract ended, give the churn its contract_id or record it as contracted")
-    });
+        .value(word);
+        last_file[slot] = issue.file.clone();
+        report.push(issue);
+    }
+    report.omit(last_file[0].take(), Severity::Error, omitted[0]);
+    report.omit(last_file[1].take(), Severity::Warning, omitted[1]);
 }
 
 /// Returns the last day of the month of `date`.

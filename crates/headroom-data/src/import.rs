@@ -78,7 +78,9 @@ pub fn load(dir: &Path, mapping: &Mapping) -> Result<Loaded, DataError> {
     let files = Files(&loader.files);
     required_after_derivation(&frames, &files, &loader.failed_cells, report);
     derive::exclude_accounts(&mut frames, &excluded, report);
-    checks::drop_repeated_outcomes(table(&mut frames, TableKind::Outcomes), &files, report);
+    for kind in [TableKind::Outcomes, TableKind::Interventions] {
+        checks::drop_repeated_rows(kind, table(&mut frames, kind), &files, report);
+    }
     derive::combine_usage(table(&mut frames, TableKind::Usage), mapping, report);
     derive::measure_entitlements(&mut frames, mapping, report);
     clock.lap("derived dates, rows and metrics");

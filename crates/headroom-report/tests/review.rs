@@ -725,3 +725,24 @@ fn review_drift_matches_hand_computed_psi() {
     let predictor = &review.champions[0].predictors[0];
     assert_eq!(predictor.psi, Some(psi(&predictor.feature)));
 }
+
+#[test]
+fn review_skips_drift_of_month_without_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = import_project(dir.path());
+    fill_store(&root);
+    register_champion(&root, &small_champion());
+
+    let project = Project::open(&root).unwrap();
+    let review = review_project(&project, "2025-11".parse().unwrap()).unwrap();
+
+    // The usage ends on 2025-10-31: features as of 2025-11-30 would count
+    // November as zero usage for every account.
+    assert!(review.drift.is_empty());
+    assert_eq!(
+        review.drift_notes,
+        [
+            "churn champion churn-small: drift not measured: no usage is imported for 2025-11, the month that features as of 2025-11-30 read: the latest usage row is dated 2025-10-31, so every account would count the months after 2025-10 up to 2025-11 as zero usage"
+        ]
+    );
+}

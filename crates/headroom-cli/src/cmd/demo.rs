@@ -89,6 +89,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
             sample.display()
         );
     }
+    check_range(&sample, args.start, args.months)?;
     let project = match &args.dir {
         Some(dir) => prepare_dir(dir)?,
         None => new_temp_dir()?,
@@ -593,6 +594,30 @@ fn split_fields(line: &str) -> Vec<String> {
     }
     fields.push(field);
     fields
+}
+
+/// Checks that the months the demo lives through end by the last day of the
+/// sample's history (`last_date` in its meta.json), before any work starts.
+/// A sample without that field is not checked here.
+fn check_range(sample: &Path, start: NaiveDate, months: u32) -> anyhow::Result<()> {
+    let meta = std::fs::read_to_string(sample.join("meta.json")).unwrap_or_default();
+    let last_date = serde_json::from_str::<serde_json::Value>(&meta)
+        .ok()
+        .and_then(|meta| meta.get("last_date")?.as_str()?.parse::<NaiveDate>().ok());
+    let Some(last_date) = last_date else {
+        return Ok(());
+    };
+    let end = month_end(start, months);
+    if end > last_date {
+        let latest_start = last_date
+            .checked_sub_months(chrono::Months::new(months))
+            .map(|date| month_end(date, 0));
+        bail!(
+            "--start {start} with --months {months} runs to {end}, after the sample's history ends on {last_date}\nhint: pass an earlier --start{} or fewer --months",
+            latest_start.map_or_else(String::new, |date| format!(" (at the latest {date})"))
+        );
+    }
+    Ok(())
 }
 
 /// Returns the month-end `months` months after the month of `date`.

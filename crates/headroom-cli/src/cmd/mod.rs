@@ -27,8 +27,8 @@ use chrono::{Datelike, NaiveDate};
 use tracing_subscriber::EnvFilter;
 
 /// Sets up the tracing subscriber on stderr. `RUST_LOG` wins over the flags.
-/// Levels are coloured only on a terminal, so a log written to a file or a
-/// pipe contains no escape codes.
+/// Levels are coloured only on a terminal and without `NO_COLOR`, so a log
+/// written to a file or a pipe contains no escape codes.
 pub fn init_logging(verbose: u8, quiet: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
@@ -40,7 +40,10 @@ pub fn init_logging(verbose: u8, quiet: bool) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
+        )
         .without_time()
         .with_target(false)
         .init();
@@ -77,7 +80,8 @@ pub fn report_error(err: &anyhow::Error) -> ExitCode {
 /// rejected with the text as typed).
 pub fn parse_amount(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(amount) if amount.is_finite() => Ok(amount),
+        // Adding 0.0 turns a typed -0 into 0.
+        Ok(amount) if amount.is_finite() => Ok(amount + 0.0),
         Ok(_) => Err(format!(
             "{text:?} is not a finite amount; write the ARR as a plain number such as 12000"
         )),
@@ -123,6 +127,28 @@ fn days_in_month(first: NaiveDate) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_amount_rejects_infinity_and_zeroes_sign() {
+        assert_eq!(parse_amount("12000"), Ok(12000.0));
+        let zero = parse_amount("-0").unwrap();
+        assert_eq!(zero, 0.0);
+        assert!(zero.is_sign_positive());
+        assert_eq!(
+            parse_amount("1e400"),
+            Err(
+                "\"1e400\" is not a finite amount; write the ARR as a plain number such as 12000"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            parse_amount("abc"),
+            Err(
+                "\"abc\" is not a number; write the ARR as a plain number such as 12000"
+                    .to_string()
+            )
+        );
+    }
 
     #[test]
     fn parse_date_reads_iso_dates() {

@@ -46,7 +46,7 @@ enum ModelsCommand {
     /// champion; this command overrides that comparison and records the
     /// reason given. Prints the new and the former champion.
     #[command(
-        after_help = "Example:\n  headroom models promote 20260430-ab9dca18 --kind churn --reason \"reviewed by hand\""
+        after_help = "Example:\n  headroom models promote 20260430-ab9dca18 --kind expansion --reason \"reviewed by hand\""
     )]
     Promote(PromoteArgs),
 

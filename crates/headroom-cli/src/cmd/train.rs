@@ -220,7 +220,7 @@ fn find_truth(flag: Option<&Path>, tables: &Tables) -> anyhow::Result<Option<hea
     match headroom_sim::Truth::load(source) {
         Ok(truth) => Ok(Some(truth)),
         Err(err) => {
-            tracing::warn!(source = %source.display(), "the imported source is simulated but its truth cannot be read: {err}");
+            tracing::warn!(source = %source.display(), "the imported source is simulated but its truth cannot be read, so the evaluation has no oracle: {err}; pass --truth DIR with the folder `headroom sim` wrote");
             Ok(None)
         }
     }

@@ -331,6 +331,20 @@ fn champion_drift(
         return Ok((drift, notes));
     }
     let as_of = input.month.last_day();
+    // A month without imported usage would read as zero usage for every
+    // account, and its drift would be an artefact of the missing export.
+    if let Err(missing) = headroom_features::check_usage_imported(input.tables, as_of) {
+        let reason = missing.to_string();
+        let reason = reason.lines().next().unwrap_or_default();
+        for (kind, champion) in champions {
+            notes.push(format!(
+                "{} champion {}: drift not measured: {reason}",
+                kind.name(),
+                champion.version
+            ));
+        }
+        return Ok((drift, notes));
+    }
     let table = features_at(input, as_of)?;
 
     for (kind, champion) in champions {
