@@ -127,28 +127,36 @@ pub(crate) fn run(
     clock.lap("placeholder and future dates");
 }
 
-/// The columns that name an outcome: two rows with the same values are the
-/// same event. A blank contract is a value of its own.
-const OUTCOME_IDENTITY: [&str; 4] = ["account_id", "date", "outcome", "contract_id"];
-/// The columns that name an intervention.
-const INTERVENTION_IDENTITY: [&str; 3] = ["account_id", "date", "kind"];
+/// The columns of the outcome or intervention table that the repeat checks
+/// compare.
+struct HistoryColumns {
+    /// The columns that name one event: two rows with the same values are
+    /// the same event. A blank value (an outcome without a contract) is a
+    /// value of its own.
+    identity: &'static [&'static str],
+    /// The other columns, which must agree between two rows of one event.
+    facts: &'static [&'static str],
+    /// The word messages use for one row.
+    noun: &'static str,
+}
 
-/// Returns the identity and fact columns of the outcome or intervention
-/// table, and the word messages use for one row.
-fn history_columns(
-    kind: TableKind,
-) -> (
-    &'static [&'static str],
-    &'static [&'static str],
-    &'static str,
-) {
+const OUTCOME_COLUMNS: HistoryColumns = HistoryColumns {
+    identity: &["account_id", "date", "outcome", "contract_id"],
+    facts: &["arr_before", "arr_after", "reason"],
+    noun: "outcome",
+};
+
+const INTERVENTION_COLUMNS: HistoryColumns = HistoryColumns {
+    identity: &["account_id", "date", "kind"],
+    facts: &["note"],
+    noun: "intervention",
+};
+
+/// Returns the repeat-check columns of the outcomes or interventions table.
+fn history_columns(kind: TableKind) -> &'static HistoryColumns {
     match kind {
-        TableKind::Outcomes => (
-            &OUTCOME_IDENTITY,
-            &["arr_before", "arr_after", "reason"],
-            "outcome",
-        ),
-        _ => (&INTERVENTION_IDENTITY, &["note"], "intervention"),
+        TableKind::Outcomes => &OUTCOME_COLUMNS,
+        _ => &INTERVENTION_COLUMNS,
     }
 }
 
@@ -164,8 +172,12 @@ pub(crate) fn drop_repeated_rows(
     files: &Files,
     report: &mut Report,
 ) {
-    let (identity, facts, what) = history_columns(kind);
-    let columns: Vec<&str> = identity.iter().chain(facts).copied().collect();
+    let HistoryColumns {
+        identity,
+        facts,
+        noun,
+    } = history_columns(kind);
+    let columns: Vec<&str> = identity.iter().chain(facts.iter()).copied().collect();
     let texts: Vec<Vec<Option<String>>> = columns.iter().map(|c| column_texts(df, c)).collect();
 
     let mut seen = HashMap::new();
@@ -193,7 +205,7 @@ pub(crate) fn drop_repeated_rows(
     let indices = IdxCa::from_vec("keep".into(), keep);
     *df = df.take(&indices).unwrap_or_else(|e| frame_err(e));
 
-    let shown: Vec<String> = first_hit
+    let event: Vec<String> = first_hit
         .values
         .iter()
         .take(3)
@@ -204,8 +216,8 @@ pub(crate) fn drop_repeated_rows(
             Severity::Warning,
             Check::DuplicateKey,
             format!(
-                "{repeats} {what} row(s) repeat an earlier row in every column and are read once, such as {} (first on {})",
-                shown.join(" "),
+                "{repeats} {noun} row(s) repeat an earlier row in every column and are read once, such as {} (first on {})",
+                event.join(" "),
                 row_mark(&files.path(earlier_hit.file), earlier_hit.row + 1)
             ),
         )
@@ -213,7 +225,7 @@ pub(crate) fn drop_repeated_rows(
         .file(files.path(first_hit.file))
         .at(Location::Row(first_hit.row + 1))
         .column("account_id")
-        .value(shown[0].clone())
+        .value(event[0].clone())
         .hint("nothing to do if the export lists one event twice; if they are two events, give them different dates or contracts")
         .count(repeats),
     );
@@ -223,7 +235,11 @@ pub(crate) fn drop_repeated_rows(
 /// earlier row with other facts, naming the earlier line and every
 /// difference: the import cannot tell which row is right.
 fn conflicting_repeats(kind: TableKind, frames: &Frames, files: &Files, report: &mut Report) {
-    let (identity, facts, what) = history_columns(kind);
+    let HistoryColumns {
+        identity,
+        facts,
+        noun,
+    } = history_columns(kind);
     let df = frames[&kind]
         .clone()
         .lazy()
@@ -272,11 +288,7 @@ fn conflicting_repeats(kind: TableKind, frames: &Frames, files: &Files, report: 
                 )
             })
             .collect();
-        let named: Vec<String> = identity
-            .iter()
-            .enumerate()
-            .filter_map(|(k, _)| keys[k][later].clone())
-            .collect();
+        let named: Vec<String> = keys.iter().filter_map(|key| key[later].clone()).collect();
         let column = differing.first().map_or(identity[0], |&f| facts[f]);
         let value = differing
             .first()
@@ -285,7 +297,7 @@ fn conflicting_repeats(kind: TableKind, frames: &Frames, files: &Files, report: 
             Severity::Error,
             Check::DuplicateKey,
             format!(
-                "{what} {} repeats {} with other facts: {}",
+                "{noun} {} repeats {} with other facts: {}",
                 named.join(" "),
                 row_mark(&files.path(earlier_hit.file), earlier_hit.row + 1),
                 listed.join(", ")
@@ -296,7 +308,7 @@ fn conflicting_repeats(kind: TableKind, frames: &Frames, files: &Files, report: 
         .at(Location::Row(later_hit.row + 1))
         .column(column)
         .value(value)
-        .hint(format!("keep one row per {what}, with the correct facts"));
+        .hint(format!("keep one row per {noun}, with the correct facts"));
         last_file = issue.file.clone();
         report.push(issue);
     }
@@ -307,7 +319,7 @@ fn conflicting_repeats(kind: TableKind, frames: &Frames, files: &Files, report: 
 /// They cover a usage table without rows and, in the outcome and intervention
 /// history, repeated records, dates after the current month, ARR that
 /// disagrees with the outcome and a churn on the day of another outcome. A single file bound for the store's ledger skips
-/// them, because the ledger runs the same rules against what it holds.
+/// them, because the ledger runs the same rules against its stored records.
 pub(crate) fn run_history(
     frames: &Frames,
     files: &Files,
@@ -1071,7 +1083,7 @@ fn future_dates(
             "correct the date: record an intervention once it has happened",
         ),
     ];
-    for (kind, what, hint) in cases.into_iter().filter(|(k, ..)| tables.contains(k)) {
+    for (kind, label, hint) in cases.into_iter().filter(|(k, ..)| tables.contains(k)) {
         let rows = frames[&kind]
             .clone()
             .lazy()
@@ -1082,7 +1094,7 @@ fn future_dates(
             Issue::new(
                 Severity::Error,
                 Check::FutureDate,
-                format!("{what} after the end of the current month ({limit})"),
+                format!("{label} after the end of the current month ({limit})"),
             )
             .table(kind)
             .column("date")

@@ -88,31 +88,16 @@ pub struct NewIntervention {
     pub note: Option<String>,
 }
 
-/// Returns `mapping` with the project's currency as the currency of money
-/// cells, when the mapping names none, or `None` when it names one or the
-/// project has no single currency. `headroom import` falls back to the one
-/// currency of the contracts it reads in the same run. A lone outcomes file
-/// has no contracts beside it, so the project's tables supply that currency.
+/// Returns `mapping` with the project's reporting currency as the currency of
+/// money cells when the mapping names none. Returns `None` when it names one
+/// or the contracts mix currencies without an FX table. `headroom import`
+/// takes the contracts' currency from the same run, but a lone outcomes file
+/// has no contracts beside it, so the project's tables supply it.
 fn with_project_currency(project: &Project, mapping: &Mapping) -> Option<Mapping> {
     if mapping.format.currency.is_some() || mapping.currency.is_some() {
         return None;
     }
-    let tables = &project.tables;
-    let currency = tables.meta.currency.clone().or_else(|| {
-        let codes: std::collections::BTreeSet<&str> = tables
-            .contracts
-            .column("currency")
-            .ok()?
-            .str()
-            .ok()?
-            .iter()
-            .flatten()
-            .collect();
-        match codes.len() {
-            1 => codes.into_iter().next().map(str::to_string),
-            _ => None,
-        }
-    })?;
+    let currency = headroom_data::reporting_currency(&project.tables).ok()?;
     let mut with_currency = mapping.clone();
     with_currency.format.currency = Some(currency);
     Some(with_currency)
